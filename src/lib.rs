@@ -1,0 +1,64 @@
+//! Chamado: a self-hosted help desk whose heart is the customer ticket portal.
+//!
+//! Layers (see DESIGN.md §4): `web` (HTTP) → `service` (use cases and
+//! authorization) → `domain` (pure rules) and `store` / `blob` (I/O).
+
+pub mod blob;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod i18n;
+pub mod jobs;
+pub mod mail;
+pub mod service;
+pub mod store;
+pub mod web;
+
+use std::sync::{Arc, RwLock};
+
+pub use web::app;
+
+use crate::{
+    blob::BlobStore,
+    clock::Clock,
+    config::Config,
+    i18n::Catalog,
+    service::{admin::Branding, passwords::Passwords},
+    store::Db,
+};
+
+/// Everything a request handler or job needs; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub blobs: BlobStore,
+    pub clock: Clock,
+    pub passwords: Passwords,
+    pub catalog: Arc<Catalog>,
+    /// Product name, phone, colour and host platform as pages show them:
+    /// the configuration's until `service::admin::refresh_branding` loads
+    /// the values admins saved (at start, then periodically on each node).
+    pub branding: Arc<RwLock<Branding>>,
+    /// Set only by `chamado demo`: enables the host-platform simulator.
+    pub demo_mode: bool,
+}
+
+impl AppState {
+    /// Builds the state from a configuration and an open database.
+    pub fn new(config: Config, db: Db, blobs: BlobStore, clock: Clock) -> anyhow::Result<Self> {
+        let passwords = Passwords::new(config.argon2_memory_kib, config.argon2_iterations)?;
+        let branding = crate::service::admin::initial_branding(&config);
+        Ok(Self {
+            config: Arc::new(config),
+            db,
+            blobs,
+            clock,
+            passwords,
+            catalog: Arc::new(Catalog::load()?),
+            branding,
+            demo_mode: false,
+        })
+    }
+}

@@ -1,0 +1,33 @@
+//! Use cases shared by every surface (portal, widget, API, jobs): each one
+//! checks what the caller may do, runs in one transaction and returns plain
+//! values. Nothing here knows about HTTP.
+
+pub mod accounts;
+pub mod admin;
+pub mod agent;
+pub mod attachments;
+pub mod automations;
+pub mod calendar;
+pub mod demo;
+pub mod passwords;
+pub mod portal;
+pub mod sessions;
+pub mod sso;
+pub mod triage;
+
+/// Random bytes as lower-case hex, from the operating system's generator
+/// (through UUID v4, which draws 122 random bits per value).
+pub fn random_hex(bytes: usize) -> String {
+    let mut out = String::with_capacity(bytes * 2);
+    while out.len() < bytes * 2 {
+        out.push_str(&uuid::Uuid::new_v4().simple().to_string());
+    }
+    out.truncate(bytes * 2);
+    out
+}
+
+/// SHA-256 as lower-case hex.
+pub fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(data))
+}

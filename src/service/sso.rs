@@ -1,0 +1,242 @@
+//! Single sign-on from the host platform: an HS256 JWT signed with
+//! `CHAMADO_SSO_SECRET`.
+//!
+//! The seed's promise is that logging out of the platform and in again always
+//! repairs portal access, so the platform's login is the only login customers
+//! need. A token must be fresh (`iat` at most `sso_max_age_secs` old), unused
+//! (`jti` is recorded until the token expires) and complete; anything else is
+//! refused the same way, without saying which check failed.
+
+use jiff::{SignedDuration, Timestamp};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    AppState,
+    domain::{Email, Lang, UserId},
+    store::{
+        self, StoreError,
+        users::{OrgRef, SsoProfile},
+    },
+};
+
+/// An organization as the host platform names it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OrgClaim {
+    pub external_id: String,
+    pub name: String,
+}
+
+/// The token's claims. Everything is optional here so that a missing claim
+/// is reported as such instead of as a parse error.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SsoClaims {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organizations: Option<Vec<OrgClaim>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+}
+
+/// Why a token was refused (logged; the person sees one friendly page).
+#[derive(Debug, thiserror::Error)]
+pub enum SsoError {
+    #[error("single sign-on is not configured")]
+    NotConfigured,
+    #[error("token rejected: {0}")]
+    Rejected(String),
+    #[error("token has expired")]
+    Expired,
+    #[error("token was issued too long ago or in the future")]
+    NotFresh,
+    #[error("token was already used")]
+    Replayed,
+    #[error("claim {0} is missing or empty")]
+    MissingClaim(&'static str),
+    #[error("claim {0} is invalid")]
+    InvalidClaim(&'static str),
+    #[error("the account is deactivated")]
+    Deactivated,
+    #[error("the e-mail belongs to another account")]
+    EmailTaken,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Clock skew tolerated between the host platform and Chamado.
+const SKEW: SignedDuration = SignedDuration::from_secs(30);
+
+fn required<'a>(value: Option<&'a str>, claim: &'static str) -> Result<&'a str, SsoError> {
+    match value.map(str::trim) {
+        Some(v) if !v.is_empty() => Ok(v),
+        _ => Err(SsoError::MissingClaim(claim)),
+    }
+}
+
+/// Verifies a token and signs its user in: creates or updates the user and
+/// their organizations and memberships. Returns the user and their language.
+pub async fn accept(state: &AppState, token: &str) -> Result<(UserId, Lang), SsoError> {
+    let config = &state.config;
+    let secret = config.sso_secret.as_ref().ok_or(SsoError::NotConfigured)?;
+    let mut validation = Validation::new(Algorithm::HS256);
+    // Expiry and freshness are checked below against the injected clock.
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.required_spec_claims.clear();
+    validation.validate_aud = config.sso_audience.is_some();
+    if let Some(aud) = &config.sso_audience {
+        validation.set_audience(&[aud]);
+        validation.required_spec_claims.insert("aud".into());
+    }
+    if let Some(iss) = &config.sso_issuer {
+        validation.set_issuer(&[iss]);
+        validation.required_spec_claims.insert("iss".into());
+    }
+    let claims = jsonwebtoken::decode::<SsoClaims>(
+        token,
+        &DecodingKey::from_secret(secret.expose_secret().as_bytes()),
+        &validation,
+    )
+    .map_err(|e| SsoError::Rejected(e.to_string()))?
+    .claims;
+
+    let now = state.clock.now();
+    let exp = claims.exp.ok_or(SsoError::MissingClaim("exp"))?;
+    let exp = Timestamp::from_second(exp).map_err(|_| SsoError::InvalidClaim("exp"))?;
+    if exp + SKEW <= now {
+        return Err(SsoError::Expired);
+    }
+    let iat = claims.iat.ok_or(SsoError::MissingClaim("iat"))?;
+    let iat = Timestamp::from_second(iat).map_err(|_| SsoError::InvalidClaim("iat"))?;
+    let max_age = SignedDuration::from_secs(i64::from(config.sso_max_age_secs));
+    if iat > now + SKEW || iat + max_age + SKEW < now {
+        return Err(SsoError::NotFresh);
+    }
+    let jti = required(claims.jti.as_deref(), "jti")?;
+    let email = required(claims.email.as_deref(), "email")?;
+    let email = Email::parse(email).ok_or(SsoError::InvalidClaim("email"))?;
+    let external_id = required(claims.external_id.as_deref(), "external_id")?;
+    let name = required(claims.name.as_deref(), "name")?;
+    if jti.len() > 200 || external_id.len() > 200 || name.chars().count() > 200 {
+        return Err(SsoError::InvalidClaim("jti/external_id/name"));
+    }
+    let locale = claims.locale.as_deref().and_then(Lang::parse);
+    let orgs: Option<Vec<OrgRef<'_>>> = match &claims.organizations {
+        Some(list) => {
+            let mut orgs = Vec::with_capacity(list.len());
+            for org in list {
+                let external_id = org.external_id.trim();
+                let name = org.name.trim();
+                if external_id.is_empty()
+                    || name.is_empty()
+                    || external_id.len() > 200
+                    || name.chars().count() > 200
+                {
+                    return Err(SsoError::InvalidClaim("organizations"));
+                }
+                if !orgs
+                    .iter()
+                    .any(|o: &OrgRef<'_>| o.external_id == external_id)
+                {
+                    orgs.push(OrgRef { external_id, name });
+                }
+            }
+            Some(orgs)
+        }
+        None => None,
+    };
+
+    // The token id is spent before anything else is written, so a replay
+    // racing the first use on another node is refused too.
+    let keep_until = exp.max(iat + max_age) + SKEW;
+    if !store::security::use_sso_token(&state.db, jti, now, keep_until).await? {
+        return Err(SsoError::Replayed);
+    }
+    let profile = SsoProfile {
+        external_id,
+        email: &email,
+        name,
+        locale: locale.map(Lang::code),
+        default_locale: config.lang().code(),
+        default_time_zone: &config.default_time_zone,
+        organizations: orgs.as_deref(),
+    };
+    let user_id = store::users::upsert_from_sso(&state.db, &profile, now)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => SsoError::EmailTaken,
+            other => other.into(),
+        })?;
+    let user = store::users::find(&state.db, user_id)
+        .await?
+        .ok_or(SsoError::Store(StoreError::NotFound))?;
+    if !user.active {
+        return Err(SsoError::Deactivated);
+    }
+    Ok((user_id, Lang::parse(&user.locale).unwrap_or_default()))
+}
+
+/// Signs claims with the configured secret, as the host platform would. Used
+/// by the demo's host page and by tests.
+pub fn sign(secret: &str, claims: &SsoClaims) -> Result<String, jsonwebtoken::errors::Error> {
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+}
+
+/// Fresh claims for a known user (demo host page): now, five minutes of
+/// validity, a random token id, and the user's current organizations.
+pub async fn claims_for_user(
+    state: &AppState,
+    user: UserId,
+) -> Result<Option<SsoClaims>, StoreError> {
+    let Some(user) = store::users::find(&state.db, user).await? else {
+        return Ok(None);
+    };
+    let orgs = store::users::memberships(&state.db, user.id).await?;
+    let now = state.clock.now().as_second();
+    Ok(Some(SsoClaims {
+        exp: Some(now + 300),
+        iat: Some(now),
+        jti: Some(super::random_hex(16)),
+        email: Some(user.email.clone()),
+        external_id: Some(
+            user.external_id
+                .clone()
+                .unwrap_or_else(|| format!("local-{}", user.id)),
+        ),
+        name: Some(user.name.clone()),
+        locale: Some(user.locale.clone()),
+        organizations: Some(
+            orgs.iter()
+                .map(|m| OrgClaim {
+                    external_id: m
+                        .organization_external_id
+                        .clone()
+                        .unwrap_or_else(|| format!("org-{}", m.organization_id)),
+                    name: m.organization_name.clone(),
+                })
+                .collect(),
+        ),
+        aud: state.config.sso_audience.clone(),
+        iss: state.config.sso_issuer.clone(),
+    }))
+}

@@ -1,0 +1,391 @@
+//! Storage: one code base for SQLite and PostgreSQL.
+//!
+//! Queries are written once, lower-case, with `$N` placeholders that both
+//! engines accept, and [`with_db!`] expands one body per backend so each arm
+//! has concrete types. Only search, job claims and LISTEN/NOTIFY may differ by
+//! backend. Times are [`Ts`]: integer microseconds on SQLite (sortable, exact),
+//! `timestamptz` on PostgreSQL. This module knows nothing of HTTP.
+
+pub mod admin;
+pub mod agent;
+pub mod attachments;
+pub mod contacts;
+pub mod demo;
+pub mod events;
+pub mod jobs;
+pub mod mail;
+pub mod orgs;
+pub mod portal;
+pub mod security;
+pub mod sessions;
+pub mod settings;
+pub mod tickets;
+pub mod users;
+
+use std::{path::Path, str::FromStr, time::Duration};
+
+use sqlx::{
+    ConnectOptions, Database, Decode, Encode, PgPool, Postgres, Sqlite, SqlitePool, Transaction,
+    Type,
+    encode::IsNull,
+    error::BoxDynError,
+    postgres::{PgConnectOptions, PgPoolOptions},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+
+use crate::config::Config;
+
+/// A pool on either backend.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Which engine a URL selects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs one body per backend with `$pool` bound to the concrete pool.
+#[macro_export]
+macro_rules! with_db {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::store::Db::Sqlite($pool) => $body,
+            $crate::store::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Storage failures, mapped from `sqlx::Error` at this edge.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A unique or foreign-key constraint refused the write; carries its name
+    /// when the engine reports one.
+    #[error("conflict on {0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(db)
+                if db.is_unique_violation() || db.is_foreign_key_violation() =>
+            {
+                StoreError::Conflict(db.constraint().unwrap_or(db.message()).to_owned())
+            }
+            _ => StoreError::Other(error.into()),
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(error: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Other(error.into())
+    }
+}
+
+/// Opening a write transaction.
+///
+/// SQLite needs `BEGIN IMMEDIATE`: a deferred transaction that reads and
+/// then writes after another connection committed fails at once with
+/// SQLITE_BUSY_SNAPSHOT, whatever the busy timeout; an immediate one waits
+/// for the write lock instead.
+pub trait WritePool {
+    type Db: Database;
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = Result<Transaction<'static, Self::Db>, sqlx::Error>> + Send;
+}
+
+impl WritePool for SqlitePool {
+    type Db = Sqlite;
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+        self.begin_with("begin immediate").await
+    }
+}
+
+impl WritePool for PgPool {
+    type Db = Postgres;
+    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        self.begin().await
+    }
+}
+
+impl Backend {
+    /// The backend a URL selects, or `None` for an unknown scheme.
+    pub fn from_url(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+impl Db {
+    /// Connects according to the configuration. The SQLite file is created
+    /// only for the default path (with a log line); another missing path is
+    /// refused, as a typo would otherwise start an empty help desk.
+    pub async fn connect(config: &Config) -> Result<Self, StoreError> {
+        let url = &config.database_url.0;
+        match Backend::from_url(url) {
+            Some(Backend::Sqlite) => {
+                let path = sqlite_path(url);
+                let default_url = Config::default().database_url.0;
+                let default_path = sqlite_path(&default_url);
+                let create =
+                    path == default_path || config.data_dir.join("chamado.db") == Path::new(path);
+                if !Path::new(path).exists() {
+                    if !create {
+                        return Err(StoreError::Other(anyhow::anyhow!(
+                            "SQLite database {path} does not exist (only the default path is created automatically)"
+                        )));
+                    }
+                    if let Some(parent) = Path::new(path).parent()
+                        && !parent.as_os_str().is_empty()
+                    {
+                        std::fs::create_dir_all(parent).map_err(anyhow::Error::from)?;
+                    }
+                    tracing::info!(path, "creating a new SQLite database");
+                }
+                let synchronous = if config.sqlite_synchronous == "normal" {
+                    SqliteSynchronous::Normal
+                } else {
+                    SqliteSynchronous::Full
+                };
+                Self::connect_sqlite(path, create, synchronous, config.database_max_connections)
+                    .await
+            }
+            Some(Backend::Postgres) => {
+                Self::connect_postgres(url, config.database_max_connections).await
+            }
+            None => Err(StoreError::Other(anyhow::anyhow!(
+                "unsupported database URL {}",
+                config.database_url.redacted()
+            ))),
+        }
+    }
+
+    /// Opens a SQLite file with the settings DESIGN requires: WAL, foreign
+    /// keys, a busy timeout and (by default) `synchronous=FULL`, because NORMAL
+    /// under WAL may lose the last commits on power loss.
+    pub async fn connect_sqlite(
+        path: &str,
+        create: bool,
+        synchronous: SqliteSynchronous,
+        max_connections: u32,
+    ) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(create)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(synchronous)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5))
+            .pragma("temp_store", "memory")
+            .log_statements(tracing::log::LevelFilter::Trace);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections)
+            .connect_with(options)
+            .await?;
+        Ok(Db::Sqlite(pool))
+    }
+
+    /// Connects to PostgreSQL.
+    pub async fn connect_postgres(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let options =
+            PgConnectOptions::from_str(url)?.log_statements(tracing::log::LevelFilter::Trace);
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(Db::Postgres(pool))
+    }
+
+    /// Which engine this is.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// A trivial query, for readiness checks.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        with_db!(self, |pool| {
+            sqlx::query("select 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        with_db!(self, |pool| pool.close().await);
+    }
+
+    /// Tables, their columns and their indexes as the engine reports them,
+    /// sorted, without the migration bookkeeping table. Used to prove both
+    /// migration folders build the same schema.
+    pub async fn schema_outline(&self) -> Result<Vec<String>, StoreError> {
+        let mut lines: Vec<String> = match self {
+            Db::Sqlite(pool) => {
+                let columns: Vec<(String, String)> = sqlx::query_as(
+                    "select m.name, p.name from sqlite_master m join pragma_table_info(m.name) p \
+                     where m.type = 'table' and m.name not like 'sqlite_%' and m.name not like '_sqlx%'",
+                )
+                .fetch_all(pool)
+                .await?;
+                let indexes: Vec<(String, String)> = sqlx::query_as(
+                    "select tbl_name, name from sqlite_master where type = 'index' \
+                     and name not like 'sqlite_%' and tbl_name not like '_sqlx%'",
+                )
+                .fetch_all(pool)
+                .await?;
+                columns
+                    .into_iter()
+                    .map(|(t, c)| format!("column {t}.{c}"))
+                    .chain(indexes.into_iter().map(|(t, i)| format!("index {t}.{i}")))
+                    .collect()
+            }
+            Db::Postgres(pool) => {
+                let columns: Vec<(String, String)> = sqlx::query_as(
+                    "select table_name::text, column_name::text from information_schema.columns \
+                     where table_schema = current_schema() and table_name not like '_sqlx%'",
+                )
+                .fetch_all(pool)
+                .await?;
+                let indexes: Vec<(String, String)> = sqlx::query_as(
+                    "select tablename::text, indexname::text from pg_indexes \
+                     where schemaname = current_schema() and tablename not like '_sqlx%' \
+                     and indexname not in (select conname from pg_constraint)",
+                )
+                .fetch_all(pool)
+                .await?;
+                columns
+                    .into_iter()
+                    .map(|(t, c)| format!("column {t}.{c}"))
+                    .chain(indexes.into_iter().map(|(t, i)| format!("index {t}.{i}")))
+                    .collect()
+            }
+        };
+        lines.sort();
+        Ok(lines)
+    }
+}
+
+fn sqlite_path(url: &str) -> &str {
+    let rest = url.strip_prefix("sqlite:").unwrap_or(url);
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    rest.split('?').next().unwrap_or(rest)
+}
+
+/// A point in time as stored: UTC microseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ts(pub jiff::Timestamp);
+
+impl From<jiff::Timestamp> for Ts {
+    fn from(at: jiff::Timestamp) -> Self {
+        Ts(at)
+    }
+}
+
+impl From<Ts> for jiff::Timestamp {
+    fn from(ts: Ts) -> Self {
+        ts.0
+    }
+}
+
+impl Type<Sqlite> for Ts {
+    fn type_info() -> <Sqlite as Database>::TypeInfo {
+        <i64 as Type<Sqlite>>::type_info()
+    }
+    fn compatible(ty: &<Sqlite as Database>::TypeInfo) -> bool {
+        <i64 as Type<Sqlite>>::compatible(ty)
+    }
+}
+
+impl<'q> Encode<'q, Sqlite> for Ts {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <Sqlite as Database>::ArgumentBuffer,
+    ) -> Result<IsNull, BoxDynError> {
+        <i64 as Encode<'q, Sqlite>>::encode(self.0.as_microsecond(), buf)
+    }
+}
+
+impl<'r> Decode<'r, Sqlite> for Ts {
+    fn decode(value: <Sqlite as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        let micros = <i64 as Decode<'r, Sqlite>>::decode(value)?;
+        Ok(Ts(jiff::Timestamp::from_microsecond(micros)?))
+    }
+}
+
+impl Type<Postgres> for Ts {
+    fn type_info() -> <Postgres as Database>::TypeInfo {
+        <jiff_sqlx::Timestamp as Type<Postgres>>::type_info()
+    }
+}
+
+impl<'q> Encode<'q, Postgres> for Ts {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <Postgres as Database>::ArgumentBuffer,
+    ) -> Result<IsNull, BoxDynError> {
+        <jiff_sqlx::Timestamp as Encode<'q, Postgres>>::encode(
+            jiff_sqlx::Timestamp::from(self.0),
+            buf,
+        )
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for Ts {
+    fn decode(value: <Postgres as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        let at = <jiff_sqlx::Timestamp as Decode<'r, Postgres>>::decode(value)?;
+        Ok(Ts(at.to_jiff()))
+    }
+}
+
+impl sqlx::postgres::PgHasArrayType for Ts {
+    fn array_type_info() -> sqlx::postgres::PgTypeInfo {
+        <jiff_sqlx::Timestamp as sqlx::postgres::PgHasArrayType>::array_type_info()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_paths_are_read_from_urls() {
+        assert_eq!(sqlite_path("sqlite://data/chamado.db"), "data/chamado.db");
+        assert_eq!(
+            sqlite_path("sqlite:///var/lib/c.db?mode=rwc"),
+            "/var/lib/c.db"
+        );
+        assert_eq!(sqlite_path("sqlite:c.db"), "c.db");
+    }
+}

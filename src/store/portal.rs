@@ -1,0 +1,427 @@
+//! The customer's view of tickets. Every query here is scoped to what the
+//! viewer may see: tickets they requested, or tickets of an organization
+//! where their membership allows the organization view. A ticket outside
+//! that scope is indistinguishable from a missing one.
+
+use sqlx::{Database, Encode, FromRow, QueryBuilder, Type};
+
+use super::{Db, StoreError, Ts};
+use crate::{domain::UserId, with_db};
+
+/// Which tickets a list shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum View {
+    /// Tickets I requested.
+    #[default]
+    Mine,
+    /// Tickets of every organization whose tickets I may see.
+    Org,
+}
+
+/// The column a list is sorted by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SortKey {
+    #[default]
+    Created,
+    Updated,
+}
+
+/// A position in a sorted list: the sort value and the id of the row it
+/// follows (or precedes). Stable under concurrent inserts, unlike OFFSET.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    pub at: Ts,
+    pub id: i64,
+}
+
+impl Cursor {
+    /// `micros.id`, as it appears in URLs.
+    pub fn encode(self) -> String {
+        format!("{}.{}", self.at.0.as_microsecond(), self.id)
+    }
+
+    pub fn decode(text: &str) -> Option<Self> {
+        let (micros, id) = text.split_once('.')?;
+        Some(Self {
+            at: Ts(jiff::Timestamp::from_microsecond(micros.parse().ok()?).ok()?),
+            id: id.parse().ok()?,
+        })
+    }
+}
+
+/// Everything that selects and orders a ticket list.
+#[derive(Clone, Debug, Default)]
+pub struct ListQuery {
+    pub viewer: i64,
+    pub view: View,
+    /// Only these organizations (each must be one of the viewer's; others
+    /// simply match nothing).
+    pub orgs: Vec<i64>,
+    pub statuses: Vec<String>,
+    pub ticket_type: Option<String>,
+    pub created_from: Option<Ts>,
+    pub created_before: Option<Ts>,
+    /// Free text over subject, description and public comments.
+    pub text: Option<String>,
+    pub sort: SortKey,
+    pub descending: bool,
+    /// Rows after this cursor (next page)…
+    pub after: Option<Cursor>,
+    /// …or rows before it (previous page).
+    pub before: Option<Cursor>,
+    pub limit: i64,
+}
+
+/// A row of the ticket list.
+#[derive(Clone, Debug, FromRow)]
+pub struct ListRow {
+    pub id: i64,
+    pub subject: String,
+    pub ticket_type: String,
+    pub status: String,
+    pub organization_name: Option<String>,
+    pub requester_name: String,
+    pub created_at: Ts,
+    pub updated_at: Ts,
+}
+
+/// One page of tickets, in display order.
+#[derive(Clone, Debug)]
+pub struct ListPage {
+    pub rows: Vec<ListRow>,
+    /// Whether rows exist beyond each end of this page.
+    pub has_next: bool,
+    pub has_previous: bool,
+}
+
+/// Escapes `%`, `_` and `\` so user text matches literally in LIKE.
+fn like_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// `where` conditions shared by the list and its status counts. The scope
+/// comes first and is never optional.
+fn push_conditions<DB>(q: &mut QueryBuilder<DB>, query: &ListQuery, with_status: bool)
+where
+    DB: Database,
+    for<'a> i64: Encode<'a, DB> + Type<DB>,
+    for<'a> bool: Encode<'a, DB> + Type<DB>,
+    for<'a> String: Encode<'a, DB> + Type<DB>,
+    for<'a> Ts: Encode<'a, DB> + Type<DB>,
+{
+    match query.view {
+        View::Mine => {
+            q.push(" where t.requester_id = ");
+            q.push_bind(query.viewer);
+        }
+        View::Org => {
+            q.push(" where t.organization_id in (select m.organization_id from memberships m where m.user_id = ");
+            q.push_bind(query.viewer);
+            q.push(" and m.can_see_org_tickets = ");
+            q.push_bind(true);
+            q.push(")");
+        }
+    }
+    if !query.orgs.is_empty() {
+        q.push(" and t.organization_id in (");
+        let mut list = q.separated(", ");
+        for org in &query.orgs {
+            list.push_bind(*org);
+        }
+        q.push(")");
+    }
+    if with_status && !query.statuses.is_empty() {
+        q.push(" and t.status in (");
+        let mut list = q.separated(", ");
+        for status in &query.statuses {
+            list.push_bind(status.clone());
+        }
+        q.push(")");
+    }
+    if let Some(kind) = &query.ticket_type {
+        q.push(" and t.ticket_type = ");
+        q.push_bind(kind.clone());
+    }
+    if let Some(from) = query.created_from {
+        q.push(" and t.created_at >= ");
+        q.push_bind(from);
+    }
+    if let Some(before) = query.created_before {
+        q.push(" and t.created_at < ");
+        q.push_bind(before);
+    }
+    if let Some(text) = query
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        let pattern = like_pattern(text);
+        q.push(" and (lower(t.subject) like ");
+        q.push_bind(pattern.clone());
+        q.push(" escape '\\' or lower(t.description) like ");
+        q.push_bind(pattern.clone());
+        q.push(" escape '\\' or exists (select 1 from comments c where c.ticket_id = t.id and c.public = ");
+        q.push_bind(true);
+        q.push(" and lower(c.body) like ");
+        q.push_bind(pattern);
+        q.push(" escape '\\'))");
+    }
+}
+
+fn sort_column(sort: SortKey) -> &'static str {
+    match sort {
+        SortKey::Created => "t.created_at",
+        SortKey::Updated => "t.updated_at",
+    }
+}
+
+fn push_list<DB>(q: &mut QueryBuilder<DB>, query: &ListQuery)
+where
+    DB: Database,
+    for<'a> i64: Encode<'a, DB> + Type<DB>,
+    for<'a> bool: Encode<'a, DB> + Type<DB>,
+    for<'a> String: Encode<'a, DB> + Type<DB>,
+    for<'a> Ts: Encode<'a, DB> + Type<DB>,
+{
+    let column = sort_column(query.sort);
+    q.push(
+        "select t.id, t.subject, t.ticket_type, t.status, o.name as organization_name, u.name as requester_name, \
+         t.created_at, t.updated_at from tickets t left join organizations o on o.id = t.organization_id \
+         join users u on u.id = t.requester_id",
+    );
+    push_conditions(q, query, true);
+    push_keyset(
+        q,
+        column,
+        query.descending,
+        query.after,
+        query.before,
+        query.limit,
+    );
+}
+
+/// Keyset pagination, shared by every ticket list: the cursor condition,
+/// the order and the limit (one row more than a page, to know whether
+/// another page follows). Going backwards (`before`) reads the list in
+/// reverse; [`page_of`] flips it back.
+pub(crate) fn push_keyset<DB>(
+    q: &mut QueryBuilder<DB>,
+    column: &str,
+    descending: bool,
+    after: Option<Cursor>,
+    before: Option<Cursor>,
+    limit: i64,
+) where
+    DB: Database,
+    for<'a> i64: Encode<'a, DB> + Type<DB>,
+    for<'a> Ts: Encode<'a, DB> + Type<DB>,
+{
+    let descending = descending != before.is_some();
+    if let Some(cursor) = after.or(before) {
+        let op = if descending { "<" } else { ">" };
+        q.push(format!(" and ({column}, t.id) {op} ("));
+        q.push_bind(cursor.at);
+        q.push(", ");
+        q.push_bind(cursor.id);
+        q.push(")");
+    }
+    let direction = if descending { "desc" } else { "asc" };
+    q.push(format!(
+        " order by {column} {direction}, t.id {direction} limit "
+    ));
+    q.push_bind(limit + 1);
+}
+
+/// The rows of one page in display order, and whether pages follow and
+/// precede it, from what [`push_keyset`] fetched.
+pub(crate) fn page_of<T>(
+    mut rows: Vec<T>,
+    limit: i64,
+    after: Option<Cursor>,
+    before: Option<Cursor>,
+) -> (Vec<T>, bool, bool) {
+    let limit = usize::try_from(limit).unwrap_or(25);
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    if before.is_some() {
+        rows.reverse();
+        (rows, true, more)
+    } else {
+        (rows, more, after.is_some())
+    }
+}
+
+/// One page of the viewer's tickets.
+pub async fn list(db: &Db, query: &ListQuery) -> Result<ListPage, StoreError> {
+    let rows: Vec<ListRow> = with_db!(db, |pool| {
+        let mut q = QueryBuilder::new("");
+        push_list(&mut q, query);
+        q.build_query_as::<ListRow>().fetch_all(pool).await?
+    });
+    let (rows, has_next, has_previous) = page_of(rows, query.limit, query.after, query.before);
+    Ok(ListPage {
+        rows,
+        has_next,
+        has_previous,
+    })
+}
+
+/// How many of the viewer's tickets are in each status, with every filter
+/// but the status filter applied (so each status choice shows its count).
+pub async fn status_counts(db: &Db, query: &ListQuery) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(with_db!(db, |pool| {
+        let mut q = QueryBuilder::new("select t.status, count(*) from tickets t");
+        push_conditions(&mut q, query, false);
+        q.push(" group by t.status");
+        q.build_query_as::<(String, i64)>().fetch_all(pool).await?
+    }))
+}
+
+/// A ticket as the customer portal shows it.
+#[derive(Clone, Debug, FromRow)]
+pub struct VisibleTicket {
+    pub id: i64,
+    pub subject: String,
+    pub description: String,
+    pub ticket_type: String,
+    pub status: String,
+    pub organization_id: Option<i64>,
+    pub organization_name: Option<String>,
+    pub requester_id: i64,
+    pub requester_name: String,
+    pub created_at: Ts,
+    pub updated_at: Ts,
+    pub solved_at: Option<Ts>,
+}
+
+/// The ticket if the viewer may see it; `None` both when it does not exist
+/// and when it is not theirs to see.
+pub async fn find_visible(
+    db: &Db,
+    viewer: UserId,
+    id: i64,
+) -> Result<Option<VisibleTicket>, StoreError> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_as::<_, VisibleTicket>(
+            "select t.id, t.subject, t.description, t.ticket_type, t.status, t.organization_id, o.name as organization_name, \
+             t.requester_id, u.name as requester_name, t.created_at, t.updated_at, t.solved_at \
+             from tickets t left join organizations o on o.id = t.organization_id join users u on u.id = t.requester_id \
+             where t.id = $1 and (t.requester_id = $2 or t.organization_id in \
+               (select m.organization_id from memberships m where m.user_id = $2 and m.can_see_org_tickets = $3))",
+        )
+        .bind(id)
+        .bind(viewer.0)
+        .bind(true)
+        .fetch_optional(pool)
+        .await?
+    }))
+}
+
+/// A public comment with its author's name.
+#[derive(Clone, Debug, FromRow)]
+pub struct PublicComment {
+    pub id: i64,
+    pub author_id: Option<i64>,
+    pub author_name: Option<String>,
+    pub author_role: Option<String>,
+    pub body: String,
+    pub created_at: Ts,
+}
+
+/// The ticket's public conversation, oldest first. Internal notes never
+/// leave this query.
+pub async fn public_comments(db: &Db, ticket: i64) -> Result<Vec<PublicComment>, StoreError> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_as::<_, PublicComment>(
+            "select c.id, c.author_id, u.name as author_name, u.role as author_role, c.body, c.created_at \
+             from comments c left join users u on u.id = c.author_id \
+             where c.ticket_id = $1 and c.public = $2 order by c.created_at, c.id",
+        )
+        .bind(ticket)
+        .bind(true)
+        .fetch_all(pool)
+        .await?
+    }))
+}
+
+/// An attachment the customer may download.
+#[derive(Clone, Debug, FromRow)]
+pub struct VisibleAttachment {
+    pub id: i64,
+    pub comment_id: Option<i64>,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub storage_key: String,
+    pub created_at: Ts,
+}
+
+const VISIBLE_ATTACHMENTS: &str = "select a.id, a.comment_id, a.file_name, a.content_type, a.size_bytes, a.storage_key, a.created_at \
+     from attachments a left join comments c on c.id = a.comment_id \
+     where a.ticket_id = $1 and (a.comment_id is null or c.public = $2)";
+
+/// Attachments of the description and of public comments; files attached
+/// to internal notes are not the customer's.
+pub async fn visible_attachments(
+    db: &Db,
+    ticket: i64,
+) -> Result<Vec<VisibleAttachment>, StoreError> {
+    let sql = format!("{VISIBLE_ATTACHMENTS} order by a.id");
+    Ok(with_db!(db, |pool| {
+        sqlx::query_as::<_, VisibleAttachment>(sqlx::AssertSqlSafe(sql))
+            .bind(ticket)
+            .bind(true)
+            .fetch_all(pool)
+            .await?
+    }))
+}
+
+/// One visible attachment of a ticket.
+pub async fn visible_attachment(
+    db: &Db,
+    ticket: i64,
+    id: i64,
+) -> Result<Option<VisibleAttachment>, StoreError> {
+    let sql = format!("{VISIBLE_ATTACHMENTS} and a.id = $3");
+    Ok(with_db!(db, |pool| {
+        sqlx::query_as::<_, VisibleAttachment>(sqlx::AssertSqlSafe(sql))
+            .bind(ticket)
+            .bind(true)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_match_user_text_literally() {
+        assert_eq!(like_pattern("100%_off\\"), "%100\\%\\_off\\\\%");
+        assert_eq!(like_pattern("NOTA"), "%nota%");
+    }
+
+    #[test]
+    fn cursors_round_trip_and_refuse_garbage() {
+        let cursor = Cursor {
+            at: Ts(jiff::Timestamp::from_microsecond(1_700_000_000_123_456).unwrap_or_default()),
+            id: 42,
+        };
+        assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
+        for bad in ["", "x", "1.", ".2", "a.b", "1.2.3"] {
+            assert_eq!(Cursor::decode(bad), None, "{bad}");
+        }
+    }
+}

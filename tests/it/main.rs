@@ -1,0 +1,22 @@
+//! The integration test binary: one module per area, sharing `support`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::missing_panics_doc,
+    reason = "tests fail loudly by design"
+)]
+
+mod admin;
+mod agent;
+mod auth;
+mod authz;
+mod cli;
+mod demo;
+mod events;
+mod health;
+mod jobs;
+mod mail;
+mod portal;
+mod smtp_sink;
+mod sso;
+mod storage;
+mod support;
