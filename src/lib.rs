@@ -11,6 +11,7 @@ pub mod error;
 pub mod i18n;
 pub mod jobs;
 pub mod mail;
+pub mod realtime;
 pub mod service;
 pub mod store;
 pub mod web;
@@ -41,6 +42,8 @@ pub struct AppState {
     /// the configuration's until `service::admin::refresh_branding` loads
     /// the values admins saved (at start, then periodically on each node).
     pub branding: Arc<RwLock<Branding>>,
+    /// This node's broadcast of live changes (`realtime`).
+    pub hub: crate::realtime::Hub,
     /// Set only by `chamado demo`: enables the host-platform simulator.
     pub demo_mode: bool,
 }
@@ -58,6 +61,7 @@ impl AppState {
             passwords,
             catalog: Arc::new(Catalog::load()?),
             branding,
+            hub: crate::realtime::Hub::new(),
             demo_mode: false,
         })
     }

@@ -220,6 +220,7 @@ async fn serve(state: AppState, after_start: Option<String>) -> anyhow::Result<(
     let db = state.db.clone();
     tokio::spawn(housekeeping(state.clone()));
     chamado::jobs::spawn(&state);
+    chamado::realtime::spawn(&state);
     service::admin::spawn_branding_refresh(&state);
     chamado::mail::spawn(&state);
     let router = chamado::app(state).into_make_service_with_connect_info::<SocketAddr>();

@@ -106,7 +106,9 @@ pub fn spawn(state: &AppState) {
                 let holder = holder.clone();
                 async move { run_once(&state, &holder).await }
             });
-            match round.await {
+            let outcome = round.await;
+            state.hub.wake();
+            match outcome {
                 Ok(Ok(report)) if !report.is_empty() => tracing::info!(
                     abandoned = report.abandoned,
                     reminded = report.reminded,

@@ -381,7 +381,10 @@ async fn context(State(state): State<AppState>, req: Request, next: Next) -> Res
             .is_some_and(|t| constant_time_eq(t.as_bytes(), ctx.csrf.as_bytes()))
         {
             req.extensions_mut().insert(Arc::clone(&ctx));
-            next.run(req).await
+            let response = next.run(req).await;
+            // What this request committed reaches live views at once.
+            state.hub.wake();
+            response
         } else {
             tracing::info!("request refused: missing or wrong CSRF token");
             AppError::Csrf.into_response()

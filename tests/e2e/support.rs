@@ -113,8 +113,8 @@ where
 }
 
 /// A free TCP port on loopback. The listener is closed before the port is
-/// used, so another process could take it in between; on loopback, with
-/// ports from the kernel's ephemeral range, that does not happen in practice.
+/// used, so another process can take it in between: the starts below retry
+/// on a new port when the one given is taken.
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
@@ -172,7 +172,7 @@ impl Stack {
             .prefix(&format!("chamado-e2e-{test}-"))
             .tempdir()
             .expect("a temporary folder");
-        let server_addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+        let mut server_addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
         let driver_addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
         let mut stack = Stack {
             test,
@@ -184,8 +184,23 @@ impl Stack {
             browser_pid: None,
             dir,
         };
-        stack.start_server(server_addr).await;
-        stack.start_driver(&chromedriver).await;
+        // A port found free can be taken by another process before it is
+        // bound (parallel tests open many connections); such a start is
+        // retried on a new port instead of failing the test.
+        let mut attempts = 0;
+        while !stack.start_server(server_addr).await {
+            attempts += 1;
+            assert!(attempts < 5, "no free port for the server after 5 tries");
+            let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+            stack.base_url = format!("http://{addr}");
+            server_addr = addr;
+        }
+        let mut attempts = 0;
+        while !stack.start_driver(&chromedriver).await {
+            attempts += 1;
+            assert!(attempts < 5, "no free port for chromedriver after 5 tries");
+            stack.driver_addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+        }
         stack.start_browser(&chromium).await;
         stack
     }
@@ -200,7 +215,8 @@ impl Stack {
 
     /// `chamado demo` with only the settings given here: no `CHAMADO_*`
     /// variable of the caller's, no `chamado.toml` of the working folder.
-    async fn start_server(&mut self, addr: SocketAddr) {
+    /// `false` when the port turned out to be taken (the caller retries).
+    async fn start_server(&mut self, addr: SocketAddr) -> bool {
         let data_dir = self.path("data");
         let log = self.log_file("server.log");
         let mut command = Command::new(env!("CARGO_BIN_EXE_chamado"));
@@ -229,13 +245,15 @@ impl Stack {
                 .as_mut()
                 .and_then(|c| c.try_wait().ok().flatten())
             {
-                panic!(
-                    "`chamado demo` exited with {status} before it was ready:\n{}",
-                    tail(&self.path("server.log"), 40)
-                );
+                let log = tail(&self.path("server.log"), 40);
+                if log.contains("in use") {
+                    self.server = None;
+                    return false;
+                }
+                panic!("`chamado demo` exited with {status} before it was ready:\n{log}");
             }
             if let Ok((200, _)) = webdriver::http(addr, "GET", "/readyz", None).await {
-                return;
+                return true;
             }
             assert!(
                 Instant::now() < deadline,
@@ -247,7 +265,8 @@ impl Stack {
         }
     }
 
-    async fn start_driver(&mut self, chromedriver: &Path) {
+    /// `false` when the port turned out to be taken (the caller retries).
+    async fn start_driver(&mut self, chromedriver: &Path) -> bool {
         let log = self.log_file("chromedriver.out");
         self.driver = Some(
             Command::new(chromedriver)
@@ -269,13 +288,15 @@ impl Stack {
                 .as_mut()
                 .and_then(|c| c.try_wait().ok().flatten())
             {
-                panic!(
-                    "chromedriver exited with {status}:\n{}",
-                    tail(&self.path("chromedriver.out"), 20)
-                );
+                let out = tail(&self.path("chromedriver.out"), 20);
+                if out.contains("port not available") {
+                    self.driver = None;
+                    return false;
+                }
+                panic!("chromedriver exited with {status}:\n{out}");
             }
             if webdriver::driver_ready(self.driver_addr).await {
-                return;
+                return true;
             }
             assert!(
                 Instant::now() < deadline,
