@@ -40,6 +40,9 @@ enum Command {
     Migrate,
     /// Start the server on a fresh database filled with invented demo data.
     Demo(DemoArgs),
+    /// Fill an empty database with a large, deterministic data set for
+    /// benchmarks (see BENCHMARKS.md).
+    BenchData(BenchDataArgs),
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -57,6 +60,29 @@ struct DemoArgs {
     /// Number of demo tickets.
     #[arg(long, default_value_t = 200)]
     tickets: usize,
+}
+
+#[derive(Debug, Args)]
+struct BenchDataArgs {
+    /// Number of tickets.
+    #[arg(long, default_value_t = 1_000_000)]
+    tickets: usize,
+    /// Number of organizations (sizes skewed: a few hold most tickets).
+    #[arg(long, default_value_t = 10_000)]
+    orgs: usize,
+    /// Number of customers, each in one to three organizations.
+    #[arg(long, default_value_t = 100_000)]
+    users: usize,
+    /// Comments each ticket gets at least (tickets abandoned in triage have none).
+    #[arg(long, default_value_t = 5)]
+    comments_per_ticket: usize,
+    /// The database to fill (default: CHAMADO_DATABASE_URL); a missing
+    /// SQLite file is created. Files go to CHAMADO_DATA_DIR/files.
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
+    /// Seed of the generator: the same seed gives the same data set.
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -165,6 +191,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             println!("migrations applied to {}", config.database_url.redacted());
         }
         Command::Demo(args) => demo(config, args).await?,
+        Command::BenchData(args) => return bench_data(config, args).await,
         Command::User(UserCommand::Create(args)) => return create_user(config, args).await,
         Command::Org(OrgCommand::Create(args)) => {
             let state = open(config).await?;
@@ -182,6 +209,98 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn bench_data(mut config: Config, args: BenchDataArgs) -> anyhow::Result<ExitCode> {
+    use chamado::service::bench_data::{self, BenchError, BenchSpec};
+    use std::io::Write as _;
+
+    if let Some(url) = args.database_url {
+        config.database_url = DatabaseUrl(url);
+    }
+    let url = config.database_url.0.clone();
+    let db = if url.starts_with("sqlite:") {
+        let path = chamado::store::sqlite_path(&url);
+        if let Some(parent) = std::path::Path::new(path).parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        Db::connect_sqlite(
+            path,
+            true,
+            sqlx::sqlite::SqliteSynchronous::Full,
+            config.database_max_connections,
+        )
+        .await?
+    } else {
+        Db::connect(&config).await?
+    };
+    db.migrate().await.context("applying migrations")?;
+    let blobs = BlobStore::local(&config.data_dir.join("files"))?;
+    let state = AppState::new(config, db, blobs, Clock::system())?;
+    let spec = BenchSpec {
+        tickets: args.tickets,
+        orgs: args.orgs,
+        users: args.users,
+        comments_per_ticket: args.comments_per_ticket,
+        seed: args.seed,
+    };
+    let started = std::time::Instant::now();
+    let mut stderr = std::io::stderr();
+    let outcome = bench_data::generate(&state, spec, |done, total| {
+        let elapsed = started.elapsed().as_secs_f64().max(0.001);
+        #[expect(clippy::cast_precision_loss, reason = "a progress display")]
+        let (rate, percent) = (
+            done as f64 / elapsed,
+            100.0 * done as f64 / (total.max(1) as f64),
+        );
+        #[expect(clippy::cast_precision_loss, reason = "a progress display")]
+        let eta = (total - done) as f64 / rate.max(1.0);
+        let filled = (percent / 5.0) as usize;
+        let _ = write!(
+            stderr,
+            "\r[{}{}] {done}/{total} tickets {percent:5.1}%  {rate:8.0}/s  ETA {eta:4.0} s ",
+            "#".repeat(filled.min(20)),
+            " ".repeat(20 - filled.min(20)),
+        );
+        let _ = stderr.flush();
+    })
+    .await;
+    eprintln!();
+    match outcome {
+        Ok(summary) => {
+            println!(
+                "bench data set ready in {:.1} s: {} tickets, {} organizations, {} customers, \
+                 {} memberships, {} attachments",
+                summary.seconds,
+                summary.tickets,
+                summary.orgs,
+                summary.customers,
+                summary.memberships,
+                summary.attachments
+            );
+            println!(
+                "largest organization: #{} {}",
+                summary.largest_org.0, summary.largest_org.1
+            );
+            println!(
+                "sign in as {} (customer of the largest organization), {} (agent) or {} (admin); \
+                 password {}",
+                bench_data::BENCH_CUSTOMER,
+                bench_data::BENCH_AGENT,
+                bench_data::BENCH_ADMIN,
+                bench_data::BENCH_PASSWORD
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error @ (BenchError::NotEmpty | BenchError::Invalid(_))) => {
+            eprintln!("chamado: bench-data: {error}");
+            Ok(ExitCode::from(2))
+        }
+        Err(error) => Err(anyhow::anyhow!(error)),
+    }
 }
 
 fn account_error(error: AccountError) -> ExitCode {

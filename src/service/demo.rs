@@ -17,7 +17,9 @@ use crate::{
     },
     store::{
         self, StoreError, Ts,
-        demo::{GenComment, GenEvent, GenEventData, GenTicket, GenTicketEvent, MaxIds},
+        demo::{
+            GenAttachment, GenComment, GenEvent, GenEventData, GenTicket, GenTicketEvent, MaxIds,
+        },
     },
 };
 
@@ -230,11 +232,71 @@ const TECH_NOTES: &[&str] = &[
     "Escalado para Tech: possível regressão na versão publicada ontem.",
 ];
 
+/// Organizations drawn by weight, each with its members: benchmark data
+/// sets skew ticket counts so that a few organizations hold most tickets.
+#[derive(Clone, Debug)]
+pub struct OrgWeights {
+    /// (organization, its customers); every organization has at least one.
+    orgs: Vec<(i64, Vec<i64>)>,
+    /// Running totals of the weights, one per organization.
+    cumulative: Vec<u64>,
+}
+
+impl OrgWeights {
+    /// `orgs` with their weights; organizations without members or weight
+    /// are left out.
+    pub fn new(orgs: Vec<(i64, Vec<i64>, u64)>) -> Self {
+        let mut total = 0u64;
+        let mut kept = Vec::with_capacity(orgs.len());
+        let mut cumulative = Vec::with_capacity(orgs.len());
+        for (org, members, weight) in orgs {
+            if members.is_empty() || weight == 0 {
+                continue;
+            }
+            total += weight;
+            kept.push((org, members));
+            cumulative.push(total);
+        }
+        Self {
+            orgs: kept,
+            cumulative,
+        }
+    }
+
+    fn pick(&self, rng: &mut Rng) -> Option<(i64, i64)> {
+        let total = *self.cumulative.last()?;
+        let r = rng.below(total);
+        let index = self.cumulative.partition_point(|&c| c <= r);
+        let (org, members) = self.orgs.get(index)?;
+        Some((*org, *rng.pick(members)))
+    }
+}
+
+/// (file name, content type, contents) of generated attachments.
+const DEMO_FILES: [(&str, &str, &str); 2] = [
+    (
+        "erro-tela.log",
+        "text/plain",
+        "10:31:07 ERRO integração: tempo de resposta excedido (30 s)\n10:31:37 ERRO nova tentativa falhou\n",
+    ),
+    (
+        "pedidos.csv",
+        "text/csv",
+        "pedido;valor;status\n4521;1520,00;aberto\n4522;980,50;pago\n",
+    ),
+];
+
 /// Streams generated tickets in batches.
 #[derive(Debug)]
 pub struct TicketGenerator {
     rng: Rng,
     population: Population,
+    /// When set, the organization is drawn first, then a member of it.
+    org_weights: Option<OrgWeights>,
+    /// Public comments added to tickets whose story has fewer.
+    min_comments: usize,
+    /// Percentage of tickets that carry files (one or two).
+    attachment_percent: u64,
     now: Timestamp,
     /// Tickets are created within this span before `now`.
     span: SignedDuration,
@@ -254,12 +316,39 @@ impl TicketGenerator {
         Self {
             rng: Rng::new(seed),
             population,
+            org_weights: None,
+            min_comments: 0,
+            attachment_percent: 0,
             now,
             span,
             next_ticket: after_ids.ticket + 1,
             next_comment: after_ids.comment + 1,
             next_ticket_event: after_ids.ticket_event + 1,
         }
+    }
+
+    /// Draws each ticket's organization by weight, then its requester among
+    /// the organization's members.
+    #[must_use]
+    pub fn with_org_weights(mut self, weights: OrgWeights) -> Self {
+        self.org_weights = Some(weights);
+        self
+    }
+
+    /// Gives every ticket at least `n` comments (public replies spread
+    /// over its life).
+    #[must_use]
+    pub fn with_min_comments(mut self, n: usize) -> Self {
+        self.min_comments = n;
+        self
+    }
+
+    /// Gives `percent` of the tickets one or two files (their contents are
+    /// stored by whoever writes the batch: `GenAttachment::storage_key`).
+    #[must_use]
+    pub fn with_attachments(mut self, percent: u64) -> Self {
+        self.attachment_percent = percent.min(100);
+        self
     }
 
     /// The next `n` tickets.
@@ -327,12 +416,18 @@ impl TicketGenerator {
         let id = self.next_ticket;
         self.next_ticket += 1;
         let rng = &mut self.rng;
-        let (requester, orgs) = rng.pick(&self.population.customers).clone();
-        let organization_id = if orgs.is_empty() {
-            None
-        } else {
-            Some(*rng.pick(&orgs))
-        };
+        let (requester, organization_id) =
+            if let Some((org, member)) = self.org_weights.as_ref().and_then(|w| w.pick(rng)) {
+                (member, Some(org))
+            } else {
+                let (requester, orgs) = rng.pick(&self.population.customers).clone();
+                let organization_id = if orgs.is_empty() {
+                    None
+                } else {
+                    Some(*rng.pick(&orgs))
+                };
+                (requester, organization_id)
+            };
         let (subject, description, ticket_type) = *rng.pick(REQUESTS);
         let age = rng.range(3_600, self.span.as_secs().max(3_601));
         let last = self.final_status();
@@ -422,13 +517,39 @@ impl TicketGenerator {
             }
             from = Some(status);
         }
+        let worked = !matches!(last, TicketStatus::Sent | TicketStatus::AbandonedTriage);
+        let attachments = self.attachments(requester, Ts(created));
+        let missing = self.min_comments.saturating_sub(comments.len());
+        if missing > 0 && last != TicketStatus::AbandonedTriage {
+            let rng = &mut self.rng;
+            let last_at = events.last().map_or(created, |e| e.at.0);
+            let life = last_at.duration_since(created).as_secs().max(60);
+            let slots = i64::try_from(missing).unwrap_or(1) + 1;
+            for index in 1..slots {
+                let at = created + SignedDuration::from_secs(life * index / slots + 1);
+                let from_support = worked && index % 2 == 0;
+                let (author, body) = if from_support {
+                    (support_agent, rng.pick_text(AGENT_QUESTIONS))
+                } else {
+                    (requester, rng.pick_text(CUSTOMER_REPLIES))
+                };
+                comments.push(GenComment {
+                    id: self.next_comment,
+                    author_id: Some(author),
+                    body: body.to_owned(),
+                    public: true,
+                    created_at: Ts(at),
+                });
+                self.next_comment += 1;
+            }
+            comments.sort_by_key(|c| c.created_at);
+        }
         let updated_at = comments
             .iter()
             .map(|c| c.created_at)
             .chain(events.last().map(|e| e.at))
             .max()
             .unwrap_or(Ts(created));
-        let worked = !matches!(last, TicketStatus::Sent | TicketStatus::AbandonedTriage);
         let ticket_events = self.ticket_events(requester, Ts(created), &events, &comments);
         GenTicket {
             id,
@@ -455,7 +576,28 @@ impl TicketGenerator {
             events,
             comments,
             ticket_events,
+            attachments,
         }
+    }
+
+    /// The files a ticket carries: a screenshot's text log and a CSV,
+    /// attached to the description (the ticket's first moment).
+    fn attachments(&mut self, requester: i64, created: Ts) -> Vec<GenAttachment> {
+        if self.attachment_percent == 0 || !self.rng.chance(self.attachment_percent) {
+            return Vec::new();
+        }
+        let files = 1 + usize::from(self.rng.chance(50));
+        DEMO_FILES[..files]
+            .iter()
+            .map(|(file_name, content_type, body)| GenAttachment {
+                file_name,
+                content_type,
+                body,
+                uploaded_by: requester,
+                created_at: created,
+                storage_key: String::new(),
+            })
+            .collect()
     }
 
     /// The audit trail of a generated history: `Created` when the ticket

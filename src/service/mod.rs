@@ -7,6 +7,7 @@ pub mod admin;
 pub mod agent;
 pub mod attachments;
 pub mod automations;
+pub mod bench_data;
 pub mod calendar;
 pub mod demo;
 pub mod passwords;

@@ -3,6 +3,7 @@
 //! the generator so events and comments need no round trip per ticket.
 
 use serde::Serialize;
+use sha2::Digest;
 use sqlx::{QueryBuilder, types::Json};
 
 use super::{Db, StoreError, Ts, WritePool, events::EventKind};
@@ -28,6 +29,19 @@ pub struct GenTicket {
     pub comments: Vec<GenComment>,
     /// The audit trail of the history above, oldest first.
     pub ticket_events: Vec<GenTicketEvent>,
+    /// Files attached at creation; their `storage_key`s must be set (the
+    /// contents stored) before the batch is written.
+    pub attachments: Vec<GenAttachment>,
+}
+
+#[derive(Clone, Debug)]
+pub struct GenAttachment {
+    pub file_name: &'static str,
+    pub content_type: &'static str,
+    pub body: &'static str,
+    pub uploaded_by: i64,
+    pub created_at: Ts,
+    pub storage_key: String,
 }
 
 #[derive(Clone, Debug)]
@@ -200,6 +214,28 @@ pub async fn insert_tickets(db: &Db, batch: &[GenTicket]) -> Result<(), StoreErr
             });
             q.build().execute(&mut *tx).await?;
         }
+        let attachments: Vec<(i64, &GenAttachment)> = batch
+            .iter()
+            .flat_map(|t| t.attachments.iter().map(move |a| (t.id, a)))
+            .collect();
+        for chunk in attachments.chunks(ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::new(
+                "insert into attachments (ticket_id, comment_id, file_name, content_type, size_bytes, sha256, \
+                 storage_key, uploaded_by, created_at) ",
+            );
+            q.push_values(chunk, |mut row, (ticket, a)| {
+                row.push_bind(*ticket)
+                    .push_bind(None::<i64>)
+                    .push_bind(a.file_name)
+                    .push_bind(a.content_type)
+                    .push_bind(i64::try_from(a.body.len()).unwrap_or(i64::MAX))
+                    .push_bind(hex::encode(sha2::Sha256::digest(a.body.as_bytes())))
+                    .push_bind(&a.storage_key)
+                    .push_bind(a.uploaded_by)
+                    .push_bind(a.created_at);
+            });
+            q.build().execute(&mut *tx).await?;
+        }
         tx.commit().await?;
     });
     Ok(())
@@ -209,7 +245,15 @@ pub async fn insert_tickets(db: &Db, batch: &[GenTicket]) -> Result<(), StoreErr
 /// moved past them; SQLite needs nothing.
 pub async fn sync_sequences(db: &Db) -> Result<(), StoreError> {
     if let Db::Postgres(pool) = db {
-        for table in ["tickets", "comments", "status_events", "ticket_events"] {
+        for table in [
+            "organizations",
+            "users",
+            "tickets",
+            "comments",
+            "status_events",
+            "ticket_events",
+            "attachments",
+        ] {
             let sql = format!(
                 "select setval(pg_get_serial_sequence('{table}', 'id'), coalesce((select max(id) from {table}), 0) + 1, false)"
             );

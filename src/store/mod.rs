@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod agent;
 pub mod attachments;
+pub mod bench;
 pub mod contacts;
 pub mod demo;
 pub mod events;
@@ -297,7 +298,7 @@ impl Db {
     }
 }
 
-fn sqlite_path(url: &str) -> &str {
+pub fn sqlite_path(url: &str) -> &str {
     let rest = url.strip_prefix("sqlite:").unwrap_or(url);
     let rest = rest.strip_prefix("//").unwrap_or(rest);
     rest.split('?').next().unwrap_or(rest)

@@ -1,0 +1,132 @@
+//! Bulk writes of generated organizations, people and memberships for
+//! benchmark data sets (`chamado bench-data`); tickets go through
+//! `store::demo::insert_tickets`. Ids are chosen by the generator; each call
+//! is one transaction of multi-row inserts.
+
+use sqlx::QueryBuilder;
+
+use super::{Db, StoreError, Ts, WritePool};
+use crate::with_db;
+
+/// Rows per multi-row insert: under SQLite's limit of bound parameters.
+const ROWS_PER_STATEMENT: usize = 2_000;
+
+#[derive(Clone, Debug)]
+pub struct GenOrg {
+    pub id: i64,
+    pub external_id: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct GenUser {
+    pub id: i64,
+    pub external_id: String,
+    /// Lower case already.
+    pub email: String,
+    pub name: String,
+    pub role: &'static str,
+    pub password_hash: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct GenMembership {
+    pub user_id: i64,
+    pub organization_id: i64,
+    pub can_see_org_tickets: bool,
+}
+
+/// Counts of the rows a data set is about, to refuse filling a database
+/// that already holds data.
+pub async fn existing_rows(db: &Db) -> Result<i64, StoreError> {
+    Ok(with_db!(db, |pool| {
+        let tickets: i64 =
+            sqlx::query_scalar("select count(*) from (select 1 from tickets limit 1) as t")
+                .fetch_one(pool)
+                .await?;
+        let orgs: i64 =
+            sqlx::query_scalar("select count(*) from (select 1 from organizations limit 1) as o")
+                .fetch_one(pool)
+                .await?;
+        let users: i64 =
+            sqlx::query_scalar("select count(*) from (select 1 from users limit 1) as u")
+                .fetch_one(pool)
+                .await?;
+        tickets + orgs + users
+    }))
+}
+
+pub async fn insert_orgs(db: &Db, orgs: &[GenOrg], at: Ts) -> Result<(), StoreError> {
+    with_db!(db, |pool| {
+        let mut tx = pool.begin_write().await?;
+        for chunk in orgs.chunks(ROWS_PER_STATEMENT / 2) {
+            let mut q = QueryBuilder::new(
+                "insert into organizations (id, external_id, name, members_see_org_tickets, created_at, updated_at) ",
+            );
+            q.push_values(chunk, |mut row, o| {
+                row.push_bind(o.id)
+                    .push_bind(&o.external_id)
+                    .push_bind(&o.name)
+                    .push_bind(true)
+                    .push_bind(at)
+                    .push_bind(at);
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+pub async fn insert_users(db: &Db, users: &[GenUser], at: Ts) -> Result<(), StoreError> {
+    with_db!(db, |pool| {
+        let mut tx = pool.begin_write().await?;
+        for chunk in users.chunks(ROWS_PER_STATEMENT / 4) {
+            let mut q = QueryBuilder::new(
+                "insert into users (id, external_id, email, email_lower, name, role, locale, time_zone, \
+                 password_hash, active, created_at, updated_at) ",
+            );
+            q.push_values(chunk, |mut row, u| {
+                row.push_bind(u.id)
+                    .push_bind(&u.external_id)
+                    .push_bind(&u.email)
+                    .push_bind(&u.email)
+                    .push_bind(&u.name)
+                    .push_bind(u.role)
+                    .push_bind("pt-BR")
+                    .push_bind("America/Sao_Paulo")
+                    .push_bind(u.password_hash.as_deref())
+                    .push_bind(true)
+                    .push_bind(at)
+                    .push_bind(at);
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+pub async fn insert_memberships(
+    db: &Db,
+    memberships: &[GenMembership],
+    at: Ts,
+) -> Result<(), StoreError> {
+    with_db!(db, |pool| {
+        let mut tx = pool.begin_write().await?;
+        for chunk in memberships.chunks(ROWS_PER_STATEMENT / 2) {
+            let mut q = QueryBuilder::new(
+                "insert into memberships (user_id, organization_id, can_see_org_tickets, created_at) ",
+            );
+            q.push_values(chunk, |mut row, m| {
+                row.push_bind(m.user_id)
+                    .push_bind(m.organization_id)
+                    .push_bind(m.can_see_org_tickets)
+                    .push_bind(at);
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}
