@@ -135,6 +135,10 @@ pub struct Config {
     pub jobs_interval_secs: u32,
     /// Log filter, as for `RUST_LOG` (e.g. `info,chamado=debug`).
     pub log: String,
+    /// Comma-separated origins (`https://app.example.com`) of host pages
+    /// allowed to embed the help widget; empty means only this Chamado's
+    /// own origin.
+    pub widget_origins: String,
 }
 
 #[expect(clippy::ref_option, reason = "serde's serialize_with passes &Option")]
@@ -184,6 +188,7 @@ impl Default for Config {
             mail_from: "Chamado <suporte@chamado.invalid>".into(),
             jobs_interval_secs: 30,
             log: "info".into(),
+            widget_origins: String::new(),
         }
     }
 }
@@ -387,6 +392,16 @@ impl Config {
                 "must be \"full\" or \"normal\"",
             ));
         }
+        for entry in self.widget_origins.split(',').map(str::trim) {
+            if !entry.is_empty() && parse_origin(entry).is_none() {
+                return Err(ConfigError::new(
+                    "widget_origins",
+                    format!(
+                        "\"{entry}\" is not an origin like https://app.example.com (scheme, host and optional port, no path)"
+                    ),
+                ));
+            }
+        }
         if tracing_subscriber::EnvFilter::try_new(&self.log).is_err() {
             return Err(ConfigError::new(
                 "log",
@@ -411,9 +426,83 @@ impl Config {
         crate::domain::Lang::parse(&self.default_locale).unwrap_or_default()
     }
 
+    /// This Chamado's own origin (`scheme://host[:port]`, lower case, default
+    /// port omitted), as browsers send it in the `Origin` header.
+    pub fn origin(&self) -> String {
+        let base = self.base();
+        let (scheme, rest) = base.split_once("://").unwrap_or(("http", base));
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+        parse_origin(&format!("{scheme}://{authority}"))
+            .unwrap_or_else(|| format!("{}://{}", scheme.to_ascii_lowercase(), authority))
+    }
+
+    /// The origins allowed to embed the help widget, normalized: the
+    /// configured `widget_origins`, or Chamado's own origin when none is set.
+    pub fn allowed_widget_origins(&self) -> Vec<String> {
+        let mut origins: Vec<String> = self
+            .widget_origins
+            .split(',')
+            .filter_map(|entry| parse_origin(entry.trim()))
+            .collect();
+        if origins.is_empty() {
+            origins.push(self.origin());
+        }
+        origins.dedup();
+        origins
+    }
+
+    /// Whether `origin` (as sent by a browser) may embed the help widget.
+    pub fn is_allowed_widget_origin(&self, origin: &str) -> bool {
+        parse_origin(origin.trim())
+            .is_some_and(|origin| self.allowed_widget_origins().contains(&origin))
+    }
+
     /// The default time zone (validated at load).
     pub fn time_zone(&self) -> jiff::tz::TimeZone {
         jiff::tz::TimeZone::get(&self.default_time_zone).unwrap_or(jiff::tz::TimeZone::UTC)
+    }
+}
+
+/// Normalizes `scheme://host[:port]` (http or https, no path, query or user
+/// info): lower case, the scheme's default port dropped. `None` when `value`
+/// is not such an origin.
+pub fn parse_origin(value: &str) -> Option<String> {
+    let (scheme, authority) = value.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "http" => "80",
+        "https" => "443",
+        _ => return None,
+    };
+    let authority = authority.to_ascii_lowercase();
+    if authority.is_empty()
+        || authority.contains(|c: char| {
+            c.is_whitespace() || matches!(c, '/' | '?' | '#' | '@' | '\\' | ',')
+        })
+    {
+        return None;
+    }
+    let (host, port) = if authority.starts_with('[') {
+        let end = authority.find(']')?;
+        let (host, rest) = authority.split_at(end + 1);
+        match rest {
+            "" => (host, None),
+            _ => (host, Some(rest.strip_prefix(':')?)),
+        }
+    } else {
+        match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority.as_str(), None),
+        }
+    };
+    if host.is_empty() || host == "[]" {
+        return None;
+    }
+    match port {
+        Some(port) if port.is_empty() || port.parse::<u16>().is_err() => None,
+        Some(port) if port == default_port => Some(format!("{scheme}://{host}")),
+        Some(port) => Some(format!("{scheme}://{host}:{port}")),
+        None => Some(format!("{scheme}://{host}")),
     }
 }
 
@@ -454,6 +543,45 @@ mod tests {
             debug.contains("postgres://chamado:***@db:5432/chamado"),
             "{debug}"
         );
+    }
+
+    #[test]
+    fn widget_origins_are_validated_and_normalized() {
+        let config = Config {
+            base_url: "https://Suporte.Example.com:443/chamado/".into(),
+            ..Config::default()
+        };
+        assert_eq!(config.origin(), "https://suporte.example.com");
+        assert_eq!(
+            config.allowed_widget_origins(),
+            vec!["https://suporte.example.com".to_owned()]
+        );
+        let config = Config {
+            widget_origins: " https://App.example.com , http://localhost:3000".into(),
+            ..config
+        };
+        assert_eq!(
+            config.allowed_widget_origins(),
+            vec![
+                "https://app.example.com".to_owned(),
+                "http://localhost:3000".to_owned()
+            ]
+        );
+        assert!(config.is_allowed_widget_origin("https://app.example.com:443"));
+        assert!(!config.is_allowed_widget_origin("https://suporte.example.com"));
+        assert!(!config.is_allowed_widget_origin("https://evil.example.com"));
+        for bad in [
+            "app.example.com",
+            "https://app.example.com/path",
+            "ftp://app.example.com",
+            "https://app.example.com:99999",
+            "https://user@app.example.com",
+        ] {
+            let figment = Figment::from(Serialized::defaults(Config::default()))
+                .merge(Serialized::default("widget_origins", bad));
+            let error = Config::from_figment(&figment).expect_err(bad);
+            assert_eq!(error.key, "CHAMADO_WIDGET_ORIGINS", "{bad}");
+        }
     }
 
     #[test]

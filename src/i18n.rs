@@ -10,7 +10,7 @@ use crate::domain::Lang;
 
 /// The texts of each language: the portal's file, then one file per area
 /// (agent workspace, admin, e-mail). Keys must not repeat across files.
-const PT_BR: [(&str, &str); 4] = [
+const PT_BR: &[(&str, &str)] = &[
     ("pt-BR.toml", include_str!("../locales/pt-BR.toml")),
     (
         "pt-BR/agent.toml",
@@ -24,12 +24,32 @@ const PT_BR: [(&str, &str); 4] = [
         "pt-BR/mail.toml",
         include_str!("../locales/pt-BR/mail.toml"),
     ),
+    ("pt-BR/hc.toml", include_str!("../locales/pt-BR/hc.toml")),
+    (
+        "pt-BR/live.toml",
+        include_str!("../locales/pt-BR/live.toml"),
+    ),
+    (
+        "pt-BR/widget.toml",
+        include_str!("../locales/pt-BR/widget.toml"),
+    ),
+    (
+        "pt-BR/widget_api.toml",
+        include_str!("../locales/pt-BR/widget_api.toml"),
+    ),
 ];
-const EN: [(&str, &str); 4] = [
+const EN: &[(&str, &str)] = &[
     ("en.toml", include_str!("../locales/en.toml")),
     ("en/agent.toml", include_str!("../locales/en/agent.toml")),
     ("en/admin.toml", include_str!("../locales/en/admin.toml")),
     ("en/mail.toml", include_str!("../locales/en/mail.toml")),
+    ("en/hc.toml", include_str!("../locales/en/hc.toml")),
+    ("en/live.toml", include_str!("../locales/en/live.toml")),
+    ("en/widget.toml", include_str!("../locales/en/widget.toml")),
+    (
+        "en/widget_api.toml",
+        include_str!("../locales/en/widget_api.toml"),
+    ),
 ];
 
 /// Every text, by language and key.
@@ -43,8 +63,8 @@ impl Catalog {
     /// Parses the compiled-in files.
     pub fn load() -> anyhow::Result<Self> {
         Ok(Self {
-            pt_br: parse_all(&PT_BR)?,
-            en: parse_all(&EN)?,
+            pt_br: parse_all(PT_BR)?,
+            en: parse_all(EN)?,
         })
     }
 

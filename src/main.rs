@@ -76,8 +76,8 @@ struct BenchDataArgs {
     /// Comments each ticket gets at least (tickets abandoned in triage have none).
     #[arg(long, default_value_t = 5)]
     comments_per_ticket: usize,
-    /// The database to fill (default: CHAMADO_DATABASE_URL); a missing
-    /// SQLite file is created. Files go to CHAMADO_DATA_DIR/files.
+    /// The database to fill (default: `CHAMADO_DATABASE_URL`); a missing
+    /// SQLite file is created. Files go to `CHAMADO_DATA_DIR/files`.
     #[arg(long, value_name = "URL")]
     database_url: Option<String>,
     /// Seed of the generator: the same seed gives the same data set.
@@ -227,13 +227,7 @@ async fn bench_data(mut config: Config, args: BenchDataArgs) -> anyhow::Result<E
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("creating {}", parent.display()))?;
         }
-        Db::connect_sqlite(
-            path,
-            true,
-            sqlx::sqlite::SqliteSynchronous::Full,
-            config.database_max_connections,
-        )
-        .await?
+        Db::connect_sqlite_bulk(path, 64).await?
     } else {
         Db::connect(&config).await?
     };
@@ -258,13 +252,16 @@ async fn bench_data(mut config: Config, args: BenchDataArgs) -> anyhow::Result<E
         );
         #[expect(clippy::cast_precision_loss, reason = "a progress display")]
         let eta = (total - done) as f64 / rate.max(1.0);
-        let filled = (percent / 5.0) as usize;
+        let filled = (done * 20 / total.max(1)).min(20);
         let _ = write!(
             stderr,
             "\r[{}{}] {done}/{total} tickets {percent:5.1}%  {rate:8.0}/s  ETA {eta:4.0} s ",
-            "#".repeat(filled.min(20)),
-            " ".repeat(20 - filled.min(20)),
+            "#".repeat(filled),
+            " ".repeat(20 - filled),
         );
+        if done == total {
+            let _ = write!(stderr, "— building indexes…");
+        }
         let _ = stderr.flush();
     })
     .await;
@@ -337,6 +334,7 @@ async fn serve(state: AppState, after_start: Option<String>) -> anyhow::Result<(
         println!("{message}");
     }
     let db = state.db.clone();
+    let hub = state.hub.clone();
     tokio::spawn(housekeeping(state.clone()));
     chamado::jobs::spawn(&state);
     chamado::realtime::spawn(&state);
@@ -344,7 +342,11 @@ async fn serve(state: AppState, after_start: Option<String>) -> anyhow::Result<(
     chamado::mail::spawn(&state);
     let router = chamado::app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            // Live streams end at once instead of holding the shutdown.
+            hub.close();
+        })
         .await?;
     db.close().await;
     tracing::info!("stopped");
@@ -408,7 +410,7 @@ async fn demo(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
     // secret made for this run, and its host page is the SSO login/logout.
     config.sso_secret = Some(SecretString::from(service::random_hex(32)));
     config.sso_login_url = Some(format!("{base}/demo/host"));
-    config.sso_logout_url = Some(format!("{base}/demo/host"));
+    config.sso_logout_url = Some(format!("{base}/demo/host/logout"));
     let mut state = open(config).await?;
     state.demo_mode = true;
     let started = std::time::Instant::now();

@@ -9,6 +9,7 @@
 //! and retried at the next tick. Time comes from the state's clock.
 
 pub mod auto_solve;
+pub mod triage_reminder;
 pub mod triage_timeout;
 
 use std::time::Duration;

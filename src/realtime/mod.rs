@@ -11,6 +11,14 @@
 //!
 //! A consumer that falls behind (a lagged receiver) or a pump that may have
 //! missed notices gets `Notice::Resync`: it re-reads from its own last id.
+//!
+//! On SQLite (one writer at a time, `BEGIN IMMEDIATE`) ids commit in order,
+//! so the pump reads `id > last_id`. On PostgreSQL an identity id is taken
+//! before its transaction commits, so a later id may commit first and
+//! `id > last_id` could skip the earlier one forever; there every event's
+//! insert also sends `pg_notify('chamado_events', id)`, delivered at commit,
+//! and one listener per node publishes exactly the notified events (see
+//! `pg`). Triage notices travel on `chamado_triage` the same way.
 
 use std::{
     sync::{
@@ -20,9 +28,18 @@ use std::{
     time::Duration,
 };
 
-use tokio::sync::{Notify, broadcast};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Notify, broadcast, watch};
 
-use crate::{AppState, store::events::TicketEvent};
+use crate::{
+    AppState,
+    store::{
+        Db,
+        events::{TRIAGE_CHANNEL, TicketEvent},
+    },
+};
+
+mod pg;
 
 /// How many notices a slow subscriber may fall behind before it is told to
 /// resync.
@@ -60,6 +77,10 @@ struct Inner {
     wake: Notify,
     /// The last event id the pump broadcast.
     last_id: AtomicI64,
+    /// Whether the pump has started (on PostgreSQL: listens).
+    started: watch::Sender<bool>,
+    /// Set when the node stops: long-lived streams end.
+    closing: watch::Sender<bool>,
 }
 
 impl Default for Hub {
@@ -76,6 +97,8 @@ impl Hub {
                 sender,
                 wake: Notify::new(),
                 last_id: AtomicI64::new(0),
+                started: watch::Sender::new(false),
+                closing: watch::Sender::new(false),
             }),
         }
     }
@@ -103,27 +126,54 @@ impl Hub {
         let _ = self.inner.sender.send(Arc::new(notice));
     }
 
+    /// Waits until this node's pump runs: every event committed from then
+    /// on reaches the subscribers.
+    pub async fn started(&self) {
+        let mut started = self.inner.started.subscribe();
+        let _ = started.wait_for(|s| *s).await;
+    }
+
+    /// Tells long-lived streams (server-sent events, web sockets) that the
+    /// node is stopping, so a graceful shutdown does not wait for them.
+    pub fn close(&self) {
+        self.inner.closing.send_replace(true);
+    }
+
+    /// Resolves once [`Hub::close`] was called.
+    pub async fn closed(&self) {
+        let mut closing = self.inner.closing.subscribe();
+        let _ = closing.wait_for(|c| *c).await;
+    }
+
+    fn mark_started(&self, last_id: i64) {
+        self.inner.last_id.fetch_max(last_id, Ordering::AcqRel);
+        self.inner.started.send_replace(true);
+    }
+
+    fn broadcast_event(&self, event: TicketEvent) {
+        self.inner.last_id.fetch_max(event.id, Ordering::AcqRel);
+        self.publish(Notice::Event(Arc::new(event)));
+    }
+
     async fn woken_or_tick(&self) {
         let _ = tokio::time::timeout(TICK, self.inner.wake.notified()).await;
     }
 }
 
 /// Starts the node's pump: it broadcasts every event committed after the
-/// newest one at start.
+/// newest one at start. On PostgreSQL it also listens for other nodes'
+/// commits and triage notices.
 pub fn spawn(state: &AppState) {
     let state = state.clone();
+    if let Db::Postgres(pool) = &state.db {
+        let pool = pool.clone();
+        tokio::spawn(pg::run(state, pool));
+        return;
+    }
     tokio::spawn(async move {
         let hub = state.hub.clone();
-        let start = loop {
-            match crate::store::events::last_id(&state.db).await {
-                Ok(id) => break id,
-                Err(error) => {
-                    tracing::warn!(%error, "live updates: cannot read the last event id; retrying");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
-            }
-        };
-        hub.inner.last_id.store(start, Ordering::Release);
+        let start = newest_id(&state).await;
+        hub.mark_started(start);
         loop {
             hub.woken_or_tick().await;
             if let Err(error) = pump_once(&state).await {
@@ -133,8 +183,21 @@ pub fn spawn(state: &AppState) {
     });
 }
 
+/// The newest event id, retrying until the database answers.
+async fn newest_id(state: &AppState) -> i64 {
+    loop {
+        match crate::store::events::last_id(&state.db).await {
+            Ok(id) => return id,
+            Err(error) => {
+                tracing::warn!(%error, "live updates: cannot read the last event id; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
 /// Broadcasts the events committed after the last one broadcast; returns
-/// how many.
+/// how many. This is the SQLite pump (ids commit in order there).
 pub async fn pump_once(state: &AppState) -> Result<usize, crate::store::StoreError> {
     let hub = &state.hub;
     let mut sent = 0;
@@ -143,12 +206,109 @@ pub async fn pump_once(state: &AppState) -> Result<usize, crate::store::StoreErr
         let events = crate::store::events::after(&state.db, from, BATCH).await?;
         let count = events.len();
         for event in events {
-            hub.inner.last_id.fetch_max(event.id, Ordering::AcqRel);
-            hub.publish(Notice::Event(Arc::new(event)));
+            hub.broadcast_event(event);
         }
         sent += count;
         if count < usize::try_from(BATCH).unwrap_or(usize::MAX) {
             return Ok(sent);
+        }
+    }
+}
+
+/// What a triage notice carries between nodes (`chamado_triage`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TriageNotice {
+    pub user_id: i64,
+    pub session_id: i64,
+    pub state: String,
+}
+
+impl TriageNotice {
+    /// The JSON sent with `pg_notify`.
+    pub fn payload(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    fn into_notice(self) -> Notice {
+        Notice::Triage {
+            user_id: self.user_id,
+            session_id: self.session_id,
+            state: self.state,
+        }
+    }
+}
+
+/// Announces, inside the transaction that changed the session, that a
+/// triage changed. On PostgreSQL this sends `pg_notify` in that
+/// transaction, so every node hears it at commit and never for a rollback;
+/// on SQLite it does nothing: call [`publish_triage`] after the commit.
+pub async fn notify_triage_in<'c, DB>(
+    tx: &mut sqlx::Transaction<'c, DB>,
+    notice: &TriageNotice,
+) -> Result<(), sqlx::Error>
+where
+    DB: sqlx::Database,
+    for<'e> &'e mut DB::Connection: sqlx::Executor<'e, Database = DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+{
+    if DB::NAME == "PostgreSQL" {
+        sqlx::query("select pg_notify($1, $2)")
+            .bind(TRIAGE_CHANNEL)
+            .bind(notice.payload())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// After a commit on SQLite: tells this node's views (the only node). On
+/// PostgreSQL the notice went with the transaction (`notify_triage_in`).
+pub fn publish_triage(state: &AppState, notice: &TriageNotice) {
+    if matches!(state.db, Db::Sqlite(_)) {
+        state.hub.publish(notice.clone().into_notice());
+    }
+}
+
+/// Tells every node's views that the triage sessions `sessions` reached
+/// `new_state` (`completed`, `abandoned`), after the transactions that
+/// changed them committed: on PostgreSQL through `chamado_triage` (each
+/// node, this one included, hears it once from its listener), on SQLite on
+/// this node's hub. A failure is logged: the sessions changed anyway, and a
+/// view re-reads them when it reconnects.
+pub async fn triage_changed(state: &AppState, sessions: &[i64], new_state: &str) {
+    for &session_id in sessions {
+        let session = crate::store::jobs::find_triage(
+            &state.db,
+            crate::store::jobs::TriageSessionId(session_id),
+        )
+        .await;
+        let user_id = match session {
+            Ok(Some(session)) => session.user_id.0,
+            Ok(None) => continue,
+            Err(error) => {
+                tracing::warn!(%error, session_id, "live updates: cannot read a triage session");
+                continue;
+            }
+        };
+        let notice = TriageNotice {
+            user_id,
+            session_id,
+            state: new_state.to_owned(),
+        };
+        match &state.db {
+            Db::Sqlite(_) => state.hub.publish(notice.into_notice()),
+            Db::Postgres(pool) => {
+                let sent = sqlx::query("select pg_notify($1, $2)")
+                    .bind(TRIAGE_CHANNEL)
+                    .bind(notice.payload())
+                    .execute(pool)
+                    .await;
+                if let Err(error) = sent {
+                    tracing::warn!(%error, session_id, "live updates: cannot announce a triage change");
+                }
+            }
         }
     }
 }

@@ -32,7 +32,7 @@ const BATCH: usize = 2_000;
 const SUPPORT_AGENTS: i64 = 20;
 const TECH_AGENTS: i64 = 10;
 /// Share of tickets that carry one or two files.
-const ATTACHMENT_PERCENT: u64 = 5;
+const ATTACHMENT_PERCENT: u64 = 2;
 
 /// What to generate.
 #[derive(Clone, Copy, Debug)]
@@ -131,11 +131,13 @@ fn pick_weighted(rng: &mut Rng, cumulative: &[u64]) -> usize {
 }
 
 /// Fills an empty database; `progress(done, total)` is called after each
-/// batch of tickets.
+/// batch of tickets (after the last one, the indexes are built). Secondary
+/// indexes are dropped for the load and built again at the end, so an
+/// interrupted run leaves a database to delete.
 pub async fn generate(
     state: &AppState,
     spec: BenchSpec,
-    mut progress: impl FnMut(usize, usize),
+    progress: impl FnMut(usize, usize),
 ) -> Result<BenchSummary, BenchError> {
     if spec.orgs == 0 || spec.users == 0 {
         return Err(BenchError::Invalid("--orgs and --users must be at least 1"));
@@ -144,44 +146,78 @@ pub async fn generate(
         return Err(BenchError::NotEmpty);
     }
     let started = Instant::now();
-    let now = state.clock.now();
-    let at = Ts(now);
+    let indexes = store::bench::drop_secondary_indexes(&state.db).await?;
     let mut rng = Rng::new(spec.seed);
     let password_hash = state.passwords.hash(BENCH_PASSWORD).await?;
+    let orgs = create_orgs(state, &spec, &mut rng).await?;
+    let (members, memberships) = create_customers(state, &spec, &mut rng, &password_hash).await?;
+    let population = create_staff(state, &spec, &mut rng, &password_hash).await?;
+    store::demo::sync_sequences(&state.db).await?;
+    let weights = OrgWeights::new(
+        orgs.iter()
+            .zip(members)
+            .enumerate()
+            .map(|(rank, (org, members))| (org.id, members, weight(rank + 1)))
+            .collect(),
+    );
+    let (tickets, attachments) = load_tickets(state, &spec, population, weights, progress).await?;
+    store::demo::sync_sequences(&state.db).await?;
+    store::bench::create_indexes(&state.db, &indexes).await?;
+    Ok(BenchSummary {
+        tickets,
+        orgs: spec.orgs,
+        customers: spec.users,
+        memberships,
+        attachments,
+        largest_org: (orgs[0].id, orgs[0].name.clone()),
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
 
-    // Organizations, largest first.
+/// Organizations, largest first (ids 1, 2, …).
+async fn create_orgs(
+    state: &AppState,
+    spec: &BenchSpec,
+    rng: &mut Rng,
+) -> Result<Vec<GenOrg>, BenchError> {
     let orgs: Vec<GenOrg> = (1..=spec.orgs)
-        .map(|n| {
-            let id = i64::try_from(n).unwrap_or(i64::MAX);
-            GenOrg {
-                id,
-                external_id: format!("bench-org-{n}"),
-                name: format!(
-                    "{} {} {n:05}",
-                    rng.pick_text(NAME_FIRST),
-                    rng.pick_text(NAME_SECOND)
-                ),
-            }
+        .map(|n| GenOrg {
+            id: i64::try_from(n).unwrap_or(i64::MAX),
+            external_id: format!("bench-org-{n}"),
+            name: format!(
+                "{} {} {n:05}",
+                rng.pick_text(NAME_FIRST),
+                rng.pick_text(NAME_SECOND)
+            ),
         })
         .collect();
-    let largest_org = (orgs[0].id, orgs[0].name.clone());
-    store::bench::insert_orgs(&state.db, &orgs, at).await?;
+    store::bench::insert_orgs(&state.db, &orgs, Ts(state.clock.now())).await?;
+    Ok(orgs)
+}
+
+/// Customers (ids 1, 2, …): the first ones found one organization each, so
+/// every organization has a member; the rest join by the same skew as the
+/// tickets, a third of them in a second or third one. Returns each
+/// organization's members and the number of memberships.
+async fn create_customers(
+    state: &AppState,
+    spec: &BenchSpec,
+    rng: &mut Rng,
+    password_hash: &str,
+) -> Result<(Vec<Vec<i64>>, usize), BenchError> {
+    let at = Ts(state.clock.now());
     let cumulative: Vec<u64> = (1..=spec.orgs)
         .scan(0u64, |total, rank| {
             *total += weight(rank);
             Some(*total)
         })
         .collect();
-
-    // Customers: the first ones found one organization each, so every
-    // organization has a member; the rest join by the same skew, a third
-    // of them in a second or third one.
     let mut members: Vec<Vec<i64>> = vec![Vec::new(); spec.orgs];
     let mut memberships = Vec::new();
-    let mut users = Vec::with_capacity(spec.users.min(200_000));
-    let first_user = 1i64;
+    let mut users = Vec::new();
+    let mut count = 0;
     for n in 0..spec.users {
-        let id = first_user + i64::try_from(n).unwrap_or(i64::MAX);
+        let id = 1 + i64::try_from(n).unwrap_or(i64::MAX);
         let (email, name) = if n == 0 {
             (BENCH_CUSTOMER.to_owned(), "Cliente Bench".to_owned())
         } else {
@@ -198,11 +234,11 @@ pub async fn generate(
             own.push(if n < spec.orgs {
                 n
             } else {
-                pick_weighted(&mut rng, &cumulative)
+                pick_weighted(rng, &cumulative)
             });
             let extra = match rng.below(10) {
                 0 => 2,
-                1..=2 => 1,
+                1 | 2 => 1,
                 _ => 0,
             };
             for _ in 0..extra {
@@ -215,7 +251,7 @@ pub async fn generate(
             members[org].push(id);
             memberships.push(GenMembership {
                 user_id: id,
-                organization_id: orgs[org].id,
+                organization_id: i64::try_from(org).unwrap_or(i64::MAX) + 1,
                 can_see_org_tickets: n == 0 || rng.chance(80),
             });
         }
@@ -225,77 +261,87 @@ pub async fn generate(
             email,
             name,
             role: "customer",
-            password_hash: (n == 0).then(|| password_hash.clone()),
+            password_hash: (n == 0).then(|| password_hash.to_owned()),
         });
         if users.len() == 20_000 {
             store::bench::insert_users(&state.db, &users, at).await?;
             users.clear();
         }
+        if memberships.len() >= 50_000 {
+            store::bench::insert_memberships(&state.db, &memberships, at).await?;
+            count += memberships.len();
+            memberships.clear();
+        }
     }
     store::bench::insert_users(&state.db, &users, at).await?;
-    drop(users);
-    for chunk in memberships.chunks(50_000) {
-        store::bench::insert_memberships(&state.db, chunk, at).await?;
-    }
+    store::bench::insert_memberships(&state.db, &memberships, at).await?;
+    count += memberships.len();
+    Ok((members, count))
+}
 
-    // Staff: agents of Suporte and Tech, and an admin; the first agent and
-    // the admin can sign in.
-    let staff_start = first_user + i64::try_from(spec.users).unwrap_or(i64::MAX);
-    let mut staff = Vec::new();
-    for k in 0..(SUPPORT_AGENTS + TECH_AGENTS + 1) {
-        let (email, role) = match k {
-            0 => (BENCH_AGENT.to_owned(), "agent"),
-            k if k == SUPPORT_AGENTS + TECH_AGENTS => (BENCH_ADMIN.to_owned(), "admin"),
-            k => (format!("agente{k}@bench.example"), "agent"),
-        };
-        staff.push(GenUser {
-            id: staff_start + k,
-            external_id: format!("bench-staff-{k}"),
-            email,
-            name: format!("{} {}", rng.pick_text(GIVEN), rng.pick_text(FAMILY)),
-            role,
-            password_hash: (k == 0 || role == "admin").then(|| password_hash.clone()),
-        });
-    }
-    store::bench::insert_users(&state.db, &staff, at).await?;
+/// Staff after the customers: agents of Suporte and Tech and an admin; the
+/// first agent and the admin can sign in.
+async fn create_staff(
+    state: &AppState,
+    spec: &BenchSpec,
+    rng: &mut Rng,
+    password_hash: &str,
+) -> Result<Population, BenchError> {
+    let now = state.clock.now();
+    let first = 1 + i64::try_from(spec.users).unwrap_or(i64::MAX);
+    let admin = SUPPORT_AGENTS + TECH_AGENTS;
+    let staff: Vec<GenUser> = (0..=admin)
+        .map(|k| {
+            let (email, role) = match k {
+                0 => (BENCH_AGENT.to_owned(), "agent"),
+                k if k == admin => (BENCH_ADMIN.to_owned(), "admin"),
+                k => (format!("agente{k}@bench.example"), "agent"),
+            };
+            GenUser {
+                id: first + k,
+                external_id: format!("bench-staff-{k}"),
+                email,
+                name: format!("{} {}", rng.pick_text(GIVEN), rng.pick_text(FAMILY)),
+                role,
+                password_hash: (k == 0 || k == admin).then(|| password_hash.to_owned()),
+            }
+        })
+        .collect();
+    store::bench::insert_users(&state.db, &staff, Ts(now)).await?;
     let mut support_group = None;
     let mut tech_group = None;
-    for (k, person) in staff.iter().enumerate() {
-        let k = i64::try_from(k).unwrap_or(0);
-        let id = crate::domain::UserId(person.id);
-        if k < SUPPORT_AGENTS || person.role == "admin" {
+    for k in 0..=admin {
+        let id = crate::domain::UserId(first + k);
+        if k < SUPPORT_AGENTS || k == admin {
             support_group = Some(store::users::add_to_group(&state.db, id, "Suporte", now).await?);
         }
-        if (SUPPORT_AGENTS..SUPPORT_AGENTS + TECH_AGENTS).contains(&k) || person.role == "admin" {
+        if k >= SUPPORT_AGENTS {
             tech_group = Some(store::users::add_to_group(&state.db, id, "Tech", now).await?);
         }
     }
     let (Some(support_group), Some(tech_group)) = (support_group, tech_group) else {
         return Err(BenchError::Invalid("the staff groups could not be created"));
     };
-    store::demo::sync_sequences(&state.db).await?;
-
-    // Tickets, produced on a blocking thread while the previous batch is
-    // written.
-    let weights = OrgWeights::new(
-        orgs.iter()
-            .zip(members)
-            .enumerate()
-            .map(|(rank, (org, members))| (org.id, members, weight(rank + 1)))
-            .collect(),
-    );
-    let population = Population {
-        customers: vec![(first_user, vec![orgs[0].id])],
-        support_agents: (staff_start..staff_start + SUPPORT_AGENTS).collect(),
-        tech_agents: (staff_start + SUPPORT_AGENTS..staff_start + SUPPORT_AGENTS + TECH_AGENTS)
-            .collect(),
+    Ok(Population {
+        customers: vec![(1, vec![1])],
+        support_agents: (first..first + SUPPORT_AGENTS).collect(),
+        tech_agents: (first + SUPPORT_AGENTS..first + admin).collect(),
         support_group: support_group.0,
         tech_group: tech_group.0,
-    };
-    let after = MaxIds::default();
-    let total = spec.tickets;
-    let seed = spec.seed;
-    let comments = spec.comments_per_ticket;
+    })
+}
+
+/// Tickets, produced on a blocking thread while the previous batch is
+/// written; files first, rows second. Returns (tickets, attachments).
+async fn load_tickets(
+    state: &AppState,
+    spec: &BenchSpec,
+    population: Population,
+    weights: OrgWeights,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<(usize, usize), BenchError> {
+    let (total, seed, comments) = (spec.tickets, spec.seed, spec.comments_per_ticket);
+    let now = state.clock.now();
     let (sender, mut receiver) = tokio::sync::mpsc::channel(2);
     let producer = tokio::task::spawn_blocking(move || {
         let mut generator = TicketGenerator::new(
@@ -303,7 +349,7 @@ pub async fn generate(
             population,
             now,
             SignedDuration::from_hours(24 * 365 * 2),
-            after,
+            MaxIds::default(),
         )
         .with_org_weights(weights)
         .with_min_comments(comments)
@@ -317,16 +363,8 @@ pub async fn generate(
             }
         }
     });
-    let mut summary = BenchSummary {
-        orgs: spec.orgs,
-        customers: spec.users,
-        memberships: memberships.len(),
-        largest_org,
-        ..BenchSummary::default()
-    };
-    drop(memberships);
+    let (mut tickets, mut attachments) = (0, 0);
     while let Some(mut batch) = receiver.recv().await {
-        // Files first, rows second.
         for ticket in &mut batch {
             for file in &mut ticket.attachments {
                 let stored = state
@@ -335,17 +373,15 @@ pub async fn generate(
                     .await
                     .map_err(|e| BenchError::Other(anyhow::anyhow!("storing a file: {e}")))?;
                 file.storage_key = stored.key;
-                summary.attachments += 1;
+                attachments += 1;
             }
         }
         store::demo::insert_tickets(&state.db, &batch).await?;
-        summary.tickets += batch.len();
-        progress(summary.tickets, total);
+        tickets += batch.len();
+        progress(tickets, total);
     }
     producer
         .await
         .map_err(|e| BenchError::Other(anyhow::anyhow!("the generator stopped: {e}")))?;
-    store::demo::sync_sequences(&state.db).await?;
-    summary.seconds = started.elapsed().as_secs_f64();
-    Ok(summary)
+    Ok((tickets, attachments))
 }

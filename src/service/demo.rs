@@ -830,6 +830,7 @@ pub async fn seed(state: &AppState, tickets: usize) -> Result<DemoSummary, DemoE
     }
     store::demo::sync_sequences(&state.db).await?;
     let attachments = attach_demo_files(state, &first_tickets).await?;
+    crate::service::hc_demo::seed(state, Some(ids[6].0)).await?;
     Ok(DemoSummary {
         logins,
         tickets: written,

@@ -10,11 +10,14 @@ pub mod automations;
 pub mod bench_data;
 pub mod calendar;
 pub mod demo;
+pub mod hc;
+pub mod hc_demo;
 pub mod passwords;
 pub mod portal;
 pub mod sessions;
 pub mod sso;
 pub mod triage;
+pub mod widget;
 
 /// Random bytes as lower-case hex, from the operating system's generator
 /// (through UUID v4, which draws 122 random bits per value).

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use crate::{
     AppState,
     domain::{OrgId, TicketId, TicketType, UserId},
-    service::automations,
+    service::{attachments::Upload, automations},
     store::{
         self, StoreError,
         jobs::{TriageTicket, TriageWrite},
@@ -45,6 +45,8 @@ pub enum TriageError {
     Invalid(Vec<(&'static str, &'static str)>),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Blob(#[from] crate::blob::BlobError),
 }
 
 /// A session as its customer sees it.
@@ -147,7 +149,7 @@ pub async fn answer(
         && key.len() <= MAX_KEY
         && key
             .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
     if !key_ok {
         return Err(TriageError::Invalid(vec![("key", "form.choose_one")]));
     }
@@ -197,6 +199,21 @@ pub async fn complete(
     id: TriageSessionId,
     completion: &Completion<'_>,
 ) -> Result<TicketId, TriageError> {
+    complete_with_files(state, viewer, id, completion, Vec::new()).await
+}
+
+/// [`complete`] with files attached to the ticket's description. The files
+/// go to the blob store first and their rows into the completing
+/// transaction; when it fails or the session is closed, the files are
+/// deleted again, so nothing is left half-written. Callers check the upload
+/// limits (`portal::check_uploads`).
+pub async fn complete_with_files(
+    state: &AppState,
+    viewer: UserId,
+    id: TriageSessionId,
+    completion: &Completion<'_>,
+    uploads: Vec<Upload>,
+) -> Result<TicketId, TriageError> {
     let session = find(state, viewer, id).await?;
     if session.state != TriageState::Open {
         return Err(TriageError::Closed);
@@ -236,6 +253,7 @@ pub async fn complete(
         return Err(TriageError::Invalid(errors));
     }
     let expired_at = expired_at(state).await?;
+    let files = super::attachments::store_uploads(state, uploads).await?;
     let result = store::jobs::complete_triage(
         &state.db,
         id,
@@ -244,14 +262,25 @@ pub async fn complete(
             description,
             ticket_type: completion.ticket_type.unwrap_or(TicketType::Support),
             organization,
+            files: &files,
         },
         expired_at,
         state.clock.now(),
     )
-    .await?;
+    .await;
     match result {
-        TriageWrite::Done(ticket) => Ok(ticket),
-        TriageWrite::Closed => Err(TriageError::Closed),
+        Ok(TriageWrite::Done(ticket)) => {
+            crate::realtime::triage_changed(state, &[id.0], "completed").await;
+            Ok(ticket)
+        }
+        Ok(TriageWrite::Closed) => {
+            super::attachments::discard(state, &files).await;
+            Err(TriageError::Closed)
+        }
+        Err(error) => {
+            super::attachments::discard(state, &files).await;
+            Err(error.into())
+        }
     }
 }
 
@@ -272,6 +301,7 @@ pub async fn abandon_stale(state: &AppState) -> Result<usize, StoreError> {
                 .is_some()
             {
                 taken_here += 1;
+                crate::realtime::triage_changed(state, &[id.0], "abandoned").await;
             }
         }
         abandoned += taken_here;

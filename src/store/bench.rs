@@ -130,3 +130,73 @@ pub async fn insert_memberships(
     });
     Ok(())
 }
+
+/// The tables a data set fills.
+const LOADED_TABLES: [&str; 8] = [
+    "organizations",
+    "users",
+    "memberships",
+    "tickets",
+    "status_events",
+    "comments",
+    "ticket_events",
+    "attachments",
+];
+
+/// Drops the secondary indexes of the tables a data set fills (not those
+/// behind primary keys or unique constraints) and returns the statements
+/// that create them again: a bulk load followed by one sorted build per
+/// index is several times faster than updating a dozen indexes row by row.
+pub async fn drop_secondary_indexes(db: &Db) -> Result<Vec<String>, StoreError> {
+    let tables: Vec<String> = LOADED_TABLES.iter().map(|t| (*t).to_owned()).collect();
+    let indexes: Vec<(String, String)> = match db {
+        Db::Sqlite(pool) => {
+            let mut found = Vec::new();
+            for table in &tables {
+                let rows: Vec<(String, String)> = sqlx::query_as(
+                    "select name, sql from sqlite_master where type = 'index' and tbl_name = $1 and sql is not null",
+                )
+                .bind(table)
+                .fetch_all(pool)
+                .await?;
+                found.extend(rows);
+            }
+            found
+        }
+        Db::Postgres(pool) => {
+            sqlx::query_as(
+                "select i.indexname::text, i.indexdef from pg_indexes i \
+                 where i.schemaname = current_schema() and i.tablename = any($1) \
+                 and not exists (select 1 from pg_constraint c where c.conindid = \
+                 (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)",
+            )
+            .bind(&tables)
+            .fetch_all(pool)
+            .await?
+        }
+    };
+    for (name, _) in &indexes {
+        // Names come from the catalogue, not from input.
+        let sql = format!("drop index \"{}\"", name.replace('"', "\"\""));
+        with_db!(db, |pool| {
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(pool).await?;
+        });
+    }
+    Ok(indexes.into_iter().map(|(_, sql)| sql).collect())
+}
+
+/// Runs the statements `drop_secondary_indexes` returned, then refreshes
+/// the planner's statistics.
+pub async fn create_indexes(db: &Db, statements: &[String]) -> Result<(), StoreError> {
+    for sql in statements {
+        with_db!(db, |pool| {
+            sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .execute(pool)
+                .await?;
+        });
+    }
+    if let Db::Postgres(pool) = db {
+        sqlx::query("analyze").execute(pool).await?;
+    }
+    Ok(())
+}

@@ -132,8 +132,12 @@ pub async fn max_ids(db: &Db) -> Result<MaxIds, StoreError> {
 /// Rows per multi-row insert: well under SQLite's limit of bound parameters.
 const ROWS_PER_STATEMENT: usize = 400;
 
-/// Writes a batch of tickets, their status events, comments and ticket
-/// events in one transaction.
+/// Writes a batch of tickets, their status events, comments, ticket
+/// events and attachments in one transaction.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one multi-row insert per table, in one transaction"
+)]
 pub async fn insert_tickets(db: &Db, batch: &[GenTicket]) -> Result<(), StoreError> {
     with_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;

@@ -63,6 +63,13 @@ impl EventKind {
     }
 }
 
+/// The channel on which PostgreSQL announces each new event's id.
+pub const EVENTS_CHANNEL: &str = "chamado_events";
+/// The channel on which PostgreSQL announces triage notices (JSON).
+pub const TRIAGE_CHANNEL: &str = "chamado_triage";
+/// `sqlx::Database::NAME` of PostgreSQL.
+const POSTGRES: &str = "PostgreSQL";
+
 /// Appends an event inside an open transaction.
 pub async fn append<'c, DB>(
     tx: &mut sqlx::Transaction<'c, DB>,
@@ -82,7 +89,17 @@ where
     for<'q> Json<Value>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
 {
-    sqlx::query("insert into ticket_events (ticket_id, kind, actor_kind, actor_id, at, data) values ($1, $2, $3, $4, $5, $6)")
+    // On PostgreSQL the same statement tells every node's listener (see
+    // `realtime`) the new id; the notification is delivered at commit, and
+    // never for a transaction that rolls back.
+    let sql = if DB::NAME == POSTGRES {
+        "with e as (insert into ticket_events (ticket_id, kind, actor_kind, actor_id, at, data) \
+         values ($1, $2, $3, $4, $5, $6) returning id) \
+         select pg_notify('chamado_events', e.id::text) from e"
+    } else {
+        "insert into ticket_events (ticket_id, kind, actor_kind, actor_id, at, data) values ($1, $2, $3, $4, $5, $6)"
+    };
+    sqlx::query(sql)
         .bind(ticket)
         .bind(kind.key())
         .bind(actor.0.key())
@@ -152,4 +169,34 @@ pub async fn last_id(db: &Db) -> Result<i64, StoreError> {
 /// Shorthand for an actor tuple.
 pub fn actor(kind: ActorKind, user: Option<UserId>) -> (ActorKind, Option<i64>) {
     (kind, user.map(|u| u.0))
+}
+
+/// The events with the given ids, oldest first (PostgreSQL: the ids its
+/// notifications carried).
+pub async fn by_ids(pool: &sqlx::PgPool, ids: &[i64]) -> Result<Vec<TicketEvent>, StoreError> {
+    let sql = format!("select {EVENT_COLUMNS} from ticket_events where id = any($1) order by id");
+    Ok(sqlx::query_as::<_, TicketEvent>(sqlx::AssertSqlSafe(sql))
+        .bind(ids)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// A ticket's events after `after_id`, oldest first, at most `limit`.
+pub async fn for_ticket_after(
+    db: &Db,
+    ticket: TicketId,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<TicketEvent>, StoreError> {
+    let sql = format!(
+        "select {EVENT_COLUMNS} from ticket_events where ticket_id = $1 and id > $2 order by id limit $3"
+    );
+    Ok(with_db!(db, |pool| {
+        sqlx::query_as::<_, TicketEvent>(sqlx::AssertSqlSafe(sql))
+            .bind(ticket.0)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+    }))
 }

@@ -257,11 +257,14 @@ pub struct TriageTicket<'a> {
     pub description: &'a str,
     pub ticket_type: TicketType,
     pub organization: Option<OrgId>,
+    /// Files already in the blob store, attached to the ticket's description.
+    pub files: &'a [super::tickets::StoredFile],
 }
 
 /// Completes an open, not timed-out session: opens its ticket as *Enviado*
-/// (first status event by the customer) and links it, in one transaction, so
-/// the timeout job and a second submit cannot also turn it into a ticket.
+/// (first status event by the customer) with its files and links it, in one
+/// transaction, so the timeout job and a second submit cannot also turn it
+/// into a ticket.
 pub async fn complete_triage(
     db: &Db,
     id: TriageSessionId,
@@ -297,6 +300,7 @@ pub async fn complete_triage(
                 now,
             )
             .await?;
+            super::tickets::insert_files(&mut tx, ticket_id, None, user, ticket.files, now).await?;
             sqlx::query("update triage_sessions set ticket_id = $1 where id = $2")
                 .bind(ticket_id)
                 .bind(id.0)

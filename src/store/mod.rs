@@ -13,6 +13,7 @@ pub mod bench;
 pub mod contacts;
 pub mod demo;
 pub mod events;
+pub mod hc;
 pub mod jobs;
 pub mod mail;
 pub mod orgs;
@@ -22,6 +23,7 @@ pub mod sessions;
 pub mod settings;
 pub mod tickets;
 pub mod users;
+pub mod widget;
 
 use std::{path::Path, str::FromStr, time::Duration};
 
@@ -201,6 +203,31 @@ impl Db {
             .log_statements(tracing::log::LevelFilter::Trace);
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections)
+            .connect_with(options)
+            .await?;
+        Ok(Db::Sqlite(pool))
+    }
+
+    /// Opens (creating) a SQLite file for a bulk load (`chamado bench-data`):
+    /// the settings of `connect_sqlite` with `synchronous=FULL`, one
+    /// connection, and a page cache of `cache_mib` so that a large
+    /// transaction does not spill the same index pages again and again.
+    pub async fn connect_sqlite_bulk(path: &str, cache_mib: u32) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5))
+            // Index builds sort through temporary files: memory stays bounded.
+            .pragma("temp_store", "file")
+            .pragma("cache_size", format!("-{}", u64::from(cache_mib) * 1024))
+            .log_statements(tracing::log::LevelFilter::Trace)
+            // Building an index over millions of rows is slow on purpose.
+            .log_slow_statements(tracing::log::LevelFilter::Off, Duration::from_mins(1));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
             .connect_with(options)
             .await?;
         Ok(Db::Sqlite(pool))

@@ -301,7 +301,9 @@ pub struct StoredFile {
     pub storage_key: String,
 }
 
-async fn insert_files<'c, DB>(
+/// Inserts the rows of files already in the blob store, inside an open
+/// transaction.
+pub(crate) async fn insert_files<'c, DB>(
     tx: &mut sqlx::Transaction<'c, DB>,
     ticket: i64,
     comment: Option<i64>,

@@ -6,12 +6,15 @@ pub mod admin;
 pub mod agent;
 pub mod auth;
 pub mod demo;
+pub mod hc;
 pub mod health;
 pub mod markdown;
 pub mod portal;
 pub mod sso;
 pub mod timeline;
 pub mod uploads;
+pub mod widget;
+pub mod widget_frame;
 
 use std::sync::Arc;
 
@@ -82,11 +85,22 @@ pub fn app(state: AppState) -> Router {
             get(portal::download_attachment),
         )
         .route("/static/app.css", get(stylesheet));
-    router = router.merge(agent::routes()).merge(admin::routes());
+    router = router
+        .merge(agent::routes())
+        .merge(admin::routes())
+        .merge(hc::routes());
+    router = router.merge(widget_frame::routes());
+    router = router.merge(widget::routes());
     if state.demo_mode {
         router = router
             .route("/demo/host", get(demo::show_host))
-            .route("/demo/host/login", post(demo::host_login));
+            .route("/demo/host/login", post(demo::host_login))
+            .route(
+                "/demo/host/logout",
+                get(demo::host_logout).post(demo::host_logout),
+            )
+            .route("/demo/host/token", get(demo::host_token))
+            .route("/demo/host/host.css", get(demo::host_stylesheet));
     }
     // Uploads may carry every allowed file at its largest, plus the text.
     let upload_limit = usize::try_from(
@@ -113,10 +127,8 @@ pub fn app(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
+        // `X-Frame-Options: DENY`, except on the widget's frame.
+        .layer(middleware::map_response(widget_frame::deny_framing))
         .layer(
             // Only method and path are logged: query strings carry SSO tokens.
             TraceLayer::new_for_http().make_span_with(|req: &Request| {
@@ -374,7 +386,9 @@ async fn context(State(state): State<AppState>, req: Request, next: Next) -> Res
         .to_owned();
 
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let mut response = if unsafe_method {
+    // The widget's API reads no cookie: it carries its own credentials.
+    let csrf_exempt = widget::reads_no_cookie(req.method(), uri.path());
+    let mut response = if unsafe_method && !csrf_exempt {
         let (token, mut req) = submitted_csrf_token(req).await;
         if token
             .as_deref()
@@ -392,7 +406,11 @@ async fn context(State(state): State<AppState>, req: Request, next: Next) -> Res
     } else {
         let mut req = req;
         req.extensions_mut().insert(Arc::clone(&ctx));
-        next.run(req).await
+        let response = next.run(req).await;
+        if unsafe_method {
+            state.hub.wake();
+        }
+        response
     };
 
     if let Some(kind) = response.extensions().get::<ErrorKind>().copied() {

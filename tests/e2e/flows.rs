@@ -7,11 +7,12 @@ pub const ANA: &str = "ana@padaria.example";
 pub const ANA_NAME: &str = "Ana Souza";
 pub const ANA_ORGS: [&str; 2] = ["Padaria Pão Dourado", "Transportes Rio Claro"];
 
-/// Signs in through the demo host platform: `/demo/host`, then the button
-/// of the person with this e-mail; the token goes through `/access/jwt`.
-/// Ends on the page the host sends back to (`/portal` by default).
+/// Signs in through the demo host platform, as Chamado sends a signed-out
+/// visitor there: `/demo/host?return_to=/portal`, then the button of the
+/// person with this e-mail; the token goes through `/access/jwt`. Ends on
+/// the portal's home.
 pub async fn sign_in_via_demo_host(b: &Browser, email: &str) {
-    b.goto("/demo/host").await;
+    b.goto("/demo/host?return_to=%2Fportal").await;
     b.click_and_wait(&format!(
         r#"form[action="/demo/host/login"] button[data-email="{email}"]"#
     ))

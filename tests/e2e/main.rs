@@ -13,7 +13,9 @@ mod webdriver;
 
 mod accessibility;
 mod agent_flow;
+mod help_center;
 mod local_login;
 mod portal_walk;
 mod security_headers;
 mod sso;
+mod widget;

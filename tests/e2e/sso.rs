@@ -41,9 +41,17 @@ async fn customer_signs_in_through_the_demo_host_and_logs_out_back_to_it() {
         assert!(csrf.is_some_and(|t| !t.is_empty()), "Ana's form carries a csrf_token");
         b.screenshot("1-demo-host").await;
 
-        // The click goes through the JWT endpoint, not straight to /portal.
+        // Logged into the platform: its dashboard, with the way to the portal.
         b.click_and_wait(&format!(r#"{ana_form} button[data-email="{ANA}"]"#))
             .await;
+        assert_eq!(b.wait_for_path("/demo/host").await, "/demo/host");
+        assert_eq!(b.text("main h1").await, "Olá, Ana Souza!");
+        b.screenshot("1b-host-dashboard").await;
+
+        // "Portal de Tickets": Chamado sends her to the platform's login,
+        // which, already logged in, forwards her through the JWT endpoint.
+        b.navigations().await;
+        b.click_and_wait(r#"nav a[href="/portal/tickets"]"#).await;
         let chain: Vec<String> = b
             .navigations()
             .await

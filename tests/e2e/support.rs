@@ -67,9 +67,23 @@ where
     F: FnOnce(Browser) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    run_with_env(test, &[], body).await;
+}
+
+/// Like [`run`], with extra `CHAMADO_*` settings for the server, such as
+/// `("CHAMADO_JOBS_INTERVAL_SECS", "1")`.
+pub async fn run_with_env<F, Fut>(test: &'static str, env: &[(&str, &str)], body: F)
+where
+    F: FnOnce(Browser) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let _serial = SERIAL.lock().await;
     let _ = fs::remove_file(screenshot_dir().join(format!("{test}-failed.png")));
-    let stack = Stack::start(test).await;
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+        .collect();
+    let stack = Stack::start(test, env).await;
     let browser = stack.browser();
 
     let checked = browser.clone();
@@ -155,6 +169,8 @@ fn tail(path: &Path, lines: usize) -> String {
 /// The processes of one test; `Drop` stops them, also while a panic unwinds.
 struct Stack {
     test: &'static str,
+    /// Extra settings for the server.
+    env: Vec<(String, String)>,
     server: Option<Child>,
     base_url: String,
     driver: Option<Child>,
@@ -165,7 +181,7 @@ struct Stack {
 }
 
 impl Stack {
-    async fn start(test: &'static str) -> Stack {
+    async fn start(test: &'static str, env: Vec<(String, String)>) -> Stack {
         let chromium = executable("CHAMADO_E2E_CHROMIUM", CHROMIUM);
         let chromedriver = executable("CHAMADO_E2E_CHROMEDRIVER", CHROMEDRIVER);
         let dir = tempfile::Builder::new()
@@ -176,6 +192,7 @@ impl Stack {
         let driver_addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
         let mut stack = Stack {
             test,
+            env,
             server: None,
             base_url: format!("http://{server_addr}"),
             driver: None,
@@ -233,6 +250,7 @@ impl Stack {
             .env("CHAMADO_BIND", addr.to_string())
             .env("CHAMADO_BASE_URL", &self.base_url)
             .env("NO_COLOR", "1")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log file handle"))
             .stderr(log);
@@ -787,6 +805,21 @@ impl Browser {
             .unwrap_or_else(|e| panic!("screenshot {name}: {e}"))
     }
 
+    /// Saves what the window shows (not the whole page) as
+    /// `target/e2e-screenshots/<test>-<name>.png`.
+    pub async fn screenshot_viewport(&self, name: &str) -> PathBuf {
+        let png = self
+            .session
+            .screenshot()
+            .await
+            .unwrap_or_else(|e| panic!("screenshot {name}: {e}"));
+        let dir = screenshot_dir();
+        fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
+        let file = dir.join(format!("{}-{name}.png", self.test));
+        fs::write(&file, png).unwrap_or_else(|e| panic!("write {}: {e}", file.display()));
+        file
+    }
+
     async fn try_screenshot(&self, name: &str) -> Result<PathBuf, String> {
         let png = match self.session.full_page_screenshot().await {
             Ok(png) => png,
@@ -850,6 +883,116 @@ impl Browser {
                 .collect::<Vec<_>>()
                 .join("\n")
         );
+    }
+
+    /// Waits up to `within` until an element matching `css` has `text` in
+    /// its rendered text; returns that text.
+    pub async fn wait_for_text(&self, css: &str, text: &str, within: Duration) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            for element in self.find_all(css).await {
+                if let Ok(found) = element.text().await
+                    && found.contains(text)
+                {
+                    return found.trim().to_owned();
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {css:?} shows {text:?} on {} after {within:?}; they show {:?}",
+                self.path().await,
+                self.texts(css).await
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Sends the next commands into the iframe matching `css` (in the
+    /// current document), once it is there.
+    pub async fn enter_frame(&self, css: &str) {
+        let frame = self.wait_for(css).await;
+        self.session
+            .switch_to_frame(Some(&frame))
+            .await
+            .unwrap_or_else(|e| panic!("switch into the frame {css:?}: {e}"));
+    }
+
+    /// Sends the next commands to the top-level document again.
+    pub async fn leave_frame(&self) {
+        self.session
+            .switch_to_frame(None)
+            .await
+            .unwrap_or_else(|e| panic!("switch back to the top-level document: {e}"));
+    }
+
+    /// The handles of the open windows and tabs.
+    pub async fn window_handles(&self) -> Vec<String> {
+        self.session
+            .window_handles()
+            .await
+            .unwrap_or_else(|e| panic!("list the windows: {e}"))
+    }
+
+    /// The handle of the window the commands go to.
+    pub async fn window_handle(&self) -> String {
+        self.session
+            .window_handle()
+            .await
+            .unwrap_or_else(|e| panic!("read the current window: {e}"))
+    }
+
+    /// Waits until a window or tab not among `known` opens, switches to it
+    /// and returns its handle.
+    pub async fn switch_to_new_window(&self, known: &[String]) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let handles = self.window_handles().await;
+            if let Some(handle) = handles.iter().find(|h| !known.contains(h)) {
+                self.session
+                    .switch_to_window(handle)
+                    .await
+                    .unwrap_or_else(|e| panic!("switch to the new window: {e}"));
+                return handle.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no new window or tab opened within {WAIT:?} (open: {handles:?})"
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Closes the current window or tab and goes to `handle`.
+    pub async fn close_window_for(&self, handle: &str) {
+        self.session
+            .close_window()
+            .await
+            .unwrap_or_else(|e| panic!("close the window: {e}"));
+        self.session
+            .switch_to_window(handle)
+            .await
+            .unwrap_or_else(|e| panic!("switch to window {handle}: {e}"));
+    }
+
+    /// Resizes the browser window.
+    pub async fn set_window_size(&self, width: u32, height: u32) {
+        self.session
+            .set_window_size(width, height)
+            .await
+            .unwrap_or_else(|e| panic!("resize the window to {width}×{height}: {e}"));
+    }
+
+    /// A cookie-keeping HTTP client on the server under test, for what a
+    /// second person does while the browser watches (an agent's reply).
+    pub fn http_client(&self) -> HttpClient {
+        let authority = self
+            .base_url
+            .strip_prefix("http://")
+            .unwrap_or(&self.base_url);
+        HttpClient {
+            addr: authority.parse().expect("the server's address"),
+            cookies: BTreeMap::new(),
+        }
     }
 
     /// Fails on Content-Security-Policy violations and uncaught script errors
@@ -936,4 +1079,153 @@ fn axe_source() -> &'static str {
             )
         })
     })
+}
+
+/// A small HTTP client with a cookie jar, talking to the server under test
+/// outside the browser.
+#[derive(Debug)]
+pub struct HttpClient {
+    addr: SocketAddr,
+    cookies: BTreeMap<String, String>,
+}
+
+/// One response to [`HttpClient`].
+#[derive(Debug)]
+pub struct HttpReply {
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+impl HttpClient {
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> HttpReply {
+        let cookie = self.cookie_header();
+        let mut all: Vec<(&str, &str)> = headers.to_vec();
+        if !cookie.is_empty() {
+            all.push(("Cookie", &cookie));
+        }
+        let (status, headers, body) = webdriver::http_exchange(self.addr, method, path, &all, body)
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let mut location = None;
+        for (name, value) in headers {
+            if name == "set-cookie" {
+                let pair = value.split(';').next().unwrap_or_default();
+                if let Some((key, val)) = pair.split_once('=') {
+                    if val.is_empty() || value.contains("Max-Age=0") {
+                        self.cookies.remove(key.trim());
+                    } else {
+                        self.cookies.insert(key.trim().to_owned(), val.to_owned());
+                    }
+                }
+            } else if name == "location" {
+                location = Some(value);
+            }
+        }
+        HttpReply {
+            status,
+            location,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> HttpReply {
+        self.send("GET", path, &[], &[]).await
+    }
+
+    /// Posts an url-encoded form (the CSRF token is one of `fields`).
+    pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> HttpReply {
+        let body = serde_urlencoded::to_string(fields).expect("encode the form");
+        self.send(
+            "POST",
+            path,
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            body.as_bytes(),
+        )
+        .await
+    }
+
+    /// Posts a multipart form of text fields, with the CSRF token in the
+    /// `X-CSRF-Token` header.
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        csrf: &str,
+        fields: &[(&str, &str)],
+    ) -> HttpReply {
+        const BOUNDARY: &str = "chamado-e2e-boundary-7d1f";
+        let mut body = String::new();
+        for (name, value) in fields {
+            let _ = write!(
+                body,
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            );
+        }
+        let _ = write!(body, "--{BOUNDARY}--\r\n");
+        let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+        self.send(
+            "POST",
+            path,
+            &[("Content-Type", &content_type), ("X-CSRF-Token", csrf)],
+            body.as_bytes(),
+        )
+        .await
+    }
+
+    /// Signs in at `/login` with the demo password.
+    pub async fn sign_in(&mut self, email: &str) {
+        let page = self.get("/login").await;
+        let csrf = csrf_token_in(&page.body);
+        let reply = self
+            .post_form(
+                "/login",
+                &[
+                    ("email", email),
+                    ("password", DEMO_PASSWORD),
+                    ("csrf_token", &csrf),
+                ],
+            )
+            .await;
+        assert!(
+            (300..400).contains(&reply.status) && self.cookies.contains_key("chamado_session"),
+            "signing in as {email} over HTTP answered {}: {}",
+            reply.status,
+            reply.body
+        );
+    }
+}
+
+/// The value of the first `csrf_token` field of a page.
+pub fn csrf_token_in(html: &str) -> String {
+    input_value_in(html, "csrf_token")
+}
+
+/// The `value` of the first input named `name` in a page (the attribute
+/// after the name).
+pub fn input_value_in(html: &str, name: &str) -> String {
+    let at = html
+        .find(&format!("name=\"{name}\""))
+        .unwrap_or_else(|| panic!("no {name} field in the page:\n{html}"));
+    let rest = &html[at..];
+    let marker = "value=\"";
+    let start = rest.find(marker).map_or_else(
+        || panic!("no value for the {name} field"),
+        |i| i + marker.len(),
+    );
+    let end = rest[start..].find('"').expect("the end of the value");
+    rest[start..start + end].to_owned()
 }

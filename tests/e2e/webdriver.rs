@@ -96,6 +96,53 @@ pub async fn http(
 /// Reads one response: the head, then a `Content-Length` body, a chunked
 /// body, or everything up to the end of the stream.
 async fn read_response(stream: &mut TcpStream) -> std::result::Result<(u16, Vec<u8>), String> {
+    read_full_response(stream)
+        .await
+        .map(|(status, _, body)| (status, body))
+}
+
+/// One HTTP response: status, headers (names in lower case) and body.
+pub type RawResponse = (u16, Vec<(String, String)>, Vec<u8>);
+
+/// One HTTP/1.1 exchange with `Connection: close` and the given headers and
+/// body (for requests to the application under test, not to the driver).
+pub async fn http_exchange(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::result::Result<RawResponse, String> {
+    let exchange = async {
+        let mut stream = TcpStream::connect(addr)
+            .await
+            .map_err(|e| format!("connect to {addr}: {e}"))?;
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (name, value) in headers {
+            head.push_str(name);
+            head.push_str(": ");
+            head.push_str(value);
+            head.push_str("\r\n");
+        }
+        head.push_str("\r\n");
+        let mut request = head.into_bytes();
+        request.extend_from_slice(body);
+        stream
+            .write_all(&request)
+            .await
+            .map_err(|e| format!("send to {addr}: {e}"))?;
+        read_full_response(&mut stream).await
+    };
+    tokio::time::timeout(COMMAND_TIMEOUT, exchange)
+        .await
+        .map_err(|_| format!("no answer from {addr} within {COMMAND_TIMEOUT:?}"))?
+}
+
+async fn read_full_response(stream: &mut TcpStream) -> std::result::Result<RawResponse, String> {
+    let mut headers = Vec::new();
     let mut buf = Vec::with_capacity(16 * 1024);
     let mut chunk = vec![0u8; 16 * 1024];
     let mut head_end = None;
@@ -119,6 +166,7 @@ async fn read_response(stream: &mut TcpStream) -> std::result::Result<(u16, Vec<
                     continue;
                 };
                 let value = value.trim();
+                headers.push((name.trim().to_ascii_lowercase(), value.to_owned()));
                 if name.eq_ignore_ascii_case("content-length") {
                     content_length = value.parse::<usize>().ok();
                 } else if name.eq_ignore_ascii_case("transfer-encoding")
@@ -132,7 +180,7 @@ async fn read_response(stream: &mut TcpStream) -> std::result::Result<(u16, Vec<
         if let (Some(start), Some(len), false) = (head_end, content_length, chunked)
             && buf.len() >= start + len
         {
-            return Ok((status, buf[start..start + len].to_vec()));
+            return Ok((status, headers, buf[start..start + len].to_vec()));
         }
         let n = stream
             .read(&mut chunk)
@@ -146,14 +194,14 @@ async fn read_response(stream: &mut TcpStream) -> std::result::Result<(u16, Vec<
     let start = head_end.ok_or("connection closed before the response head")?;
     let body = &buf[start..];
     if chunked {
-        Ok((status, dechunk(body)?))
+        Ok((status, headers, dechunk(body)?))
     } else if let Some(len) = content_length {
         Err(format!(
             "connection closed after {} of {len} body bytes",
             body.len()
         ))
     } else {
-        Ok((status, body.to_vec()))
+        Ok((status, headers, body.to_vec()))
     }
 }
 
@@ -424,6 +472,63 @@ impl Session {
             Some(json!({ "cmd": cmd, "params": params })),
         )
         .await
+    }
+
+    /// Makes the frame `element` the context of the next commands; `None`
+    /// goes back to the top-level document.
+    pub async fn switch_to_frame(&self, element: Option<&Element>) -> Result<()> {
+        let id = element.map_or(Value::Null, Element::to_json);
+        self.cmd("POST", "/frame", Some(json!({ "id": id })))
+            .await
+            .map(drop)
+    }
+
+    /// Deletes the cookie `name` of the current page.
+    pub async fn delete_cookie(&self, name: &str) -> Result<()> {
+        self.cmd("DELETE", &format!("/cookie/{name}"), None)
+            .await
+            .map(drop)
+    }
+
+    /// The handles of every open window and tab.
+    pub async fn window_handles(&self) -> Result<Vec<String>> {
+        let value = self.cmd("GET", "/window/handles", None).await?;
+        Ok(value
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect())
+    }
+
+    /// The handle of the window commands go to.
+    pub async fn window_handle(&self) -> Result<String> {
+        let value = self.cmd("GET", "/window", None).await?;
+        Ok(value.as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Sends the next commands to the window or tab `handle`.
+    pub async fn switch_to_window(&self, handle: &str) -> Result<()> {
+        self.cmd("POST", "/window", Some(json!({ "handle": handle })))
+            .await
+            .map(drop)
+    }
+
+    /// Closes the current window or tab.
+    pub async fn close_window(&self) -> Result<()> {
+        self.cmd("DELETE", "/window", None).await.map(drop)
+    }
+
+    /// Resizes the window (outer size, in CSS pixels).
+    pub async fn set_window_size(&self, width: u32, height: u32) -> Result<()> {
+        self.cmd(
+            "POST",
+            "/window/rect",
+            Some(json!({ "width": width, "height": height })),
+        )
+        .await
+        .map(drop)
     }
 
     /// Takes the entries of a log (`browser`, `performance`) collected since

@@ -4,6 +4,7 @@
 //! means committed: SQLite runs with `synchronous=FULL`.
 
 use std::{
+    fmt::Write as _,
     net::SocketAddr,
     process::{Child, Command, Stdio},
     sync::{
@@ -155,11 +156,12 @@ fn new_ticket_body(boundary: &str, key: &str, subject: &str) -> String {
             "Aberto durante o teste de queda do servidor.",
         ),
     ] {
-        body.push_str(&format!(
+        let _ = write!(
+            body,
             "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-        ));
+        );
     }
-    body.push_str(&format!("--{boundary}--\r\n"));
+    let _ = write!(body, "--{boundary}--\r\n");
     body
 }
 

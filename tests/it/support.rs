@@ -451,3 +451,35 @@ impl Browser<'_> {
         self.get(&path).await
     }
 }
+
+impl TestApp {
+    /// Serves this app's router on a free 127.0.0.1 port, as `chamado serve`
+    /// would (for WebSocket tests); the server lives as long as the test's
+    /// runtime.
+    pub async fn serve(&self) -> SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a free port");
+        let address = listener.local_addr().expect("local address");
+        let router = self.router.clone();
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .expect("serve");
+        });
+        address
+    }
+
+    /// A fresh SSO token for an existing user, signed as the host platform
+    /// would sign it (their current organizations, five minutes of validity).
+    pub async fn sso_token_for(&self, user: UserId) -> String {
+        let claims = service::sso::claims_for_user(&self.state, user)
+            .await
+            .expect("read the user")
+            .expect("the user exists");
+        Self::sign(&claims)
+    }
+}

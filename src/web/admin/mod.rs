@@ -13,6 +13,7 @@
 
 mod automations;
 mod branding;
+mod hc;
 mod hours;
 mod orgs;
 mod overview;
@@ -108,6 +109,28 @@ pub fn routes() -> Router<AppState> {
             get(branding::show_branding).post(branding::update_branding),
         )
         .route("/static/brand.css", get(branding::brand_stylesheet))
+        .route("/admin/hc", get(hc::list_articles))
+        .route("/admin/hc/articles", post(hc::create_article))
+        .route("/admin/hc/articles/new", get(hc::new_article))
+        .route(
+            "/admin/hc/articles/{id}",
+            get(hc::show_article).post(hc::update_article),
+        )
+        .route(
+            "/admin/hc/categories",
+            get(hc::list_structure).post(hc::create_category),
+        )
+        .route("/admin/hc/categories/new", get(hc::new_category))
+        .route(
+            "/admin/hc/categories/{id}",
+            get(hc::show_category).post(hc::update_category),
+        )
+        .route("/admin/hc/sections", post(hc::create_section))
+        .route("/admin/hc/sections/new", get(hc::new_section))
+        .route(
+            "/admin/hc/sections/{id}",
+            get(hc::show_section).post(hc::update_section),
+        )
 }
 
 impl From<AdminError> for AppError {

@@ -8,6 +8,7 @@
 //! parse, call one `service::agent` function and render.
 
 mod contacts;
+mod live;
 mod queues;
 mod ticket;
 
@@ -27,6 +28,8 @@ use crate::{
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/agent", get(queues::list_tickets))
+        .route("/agent/live", get(live::stream_events))
+        .route("/static/live.js", get(live::script))
         .route("/agent/tickets/{id}", get(ticket::show_ticket))
         .route("/agent/tickets/{id}/comments", post(ticket::create_comment))
         .route(
