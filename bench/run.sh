@@ -90,7 +90,7 @@ login() {
   jar=$(mktemp)
   local token
   token=$(curl -s -c "$jar" -b "$jar" "$base/login" |
-    grep -o 'name="csrf_token" value="[0-9a-f]*"' | head -1 | sed 's/.*value="\([0-9a-f]*\)"/\1/')
+    grep -o 'name="csrf_token" value="[0-9a-f]*"' | head -1 | sed 's/.*value="\([0-9a-f]*\)"/\1/' || true)
   [ -n "$token" ] || fail "no CSRF token on /login"
   local code
   code=$(curl -s -o /dev/null -w '%{http_code}' -c "$jar" -b "$jar" \
@@ -104,7 +104,7 @@ login() {
 # The CSRF token of a signed-in session, from a page with a form.
 csrf_of() {
   curl -s -H "Cookie: chamado_session=$1" "$base/portal/tickets/new" |
-    grep -o 'name="csrf_token" value="[0-9a-f]*"' | head -1 | sed 's/.*value="\([0-9a-f]*\)"/\1/'
+    grep -o 'name="csrf_token" value="[0-9a-f]*"' | head -1 | sed 's/.*value="\([0-9a-f]*\)"/\1/' || true
 }
 
 # wrk's latency value (like 1.23ms, 850.00us, 1.01s) in milliseconds.
@@ -197,7 +197,7 @@ for db in "${backends[@]}"; do
   path="/portal/tickets?view=org&org=1&status=in_progress"
   for _ in $(seq 1 40); do
     next=$(curl -s -H "Cookie: chamado_session=$customer" "$base$path" |
-      grep -o 'rel="next" href="[^"]*"' | head -1 | sed 's/rel="next" href="//; s/"$//; s/&amp;/\&/g')
+      grep -o 'rel="next" href="[^"]*"' | head -1 | sed 's/rel="next" href="//; s/"$//; s/&amp;/\&/g' || true)
     [ -n "$next" ] || break
     path=$next
   done
