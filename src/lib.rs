@@ -44,6 +44,9 @@ pub struct AppState {
     pub branding: Arc<RwLock<Branding>>,
     /// This node's broadcast of live changes (`realtime`).
     pub hub: crate::realtime::Hub,
+    /// Status counts of portal lists and agent queues (`service::counts`).
+    pub portal_counts: Arc<service::counts::CountCache<Vec<(String, i64)>>>,
+    pub queue_counts: Arc<service::counts::CountCache<crate::store::agent::QueueCounts>>,
     /// Set only by `chamado demo`: enables the host-platform simulator.
     pub demo_mode: bool,
 }
@@ -62,6 +65,8 @@ impl AppState {
             catalog: Arc::new(Catalog::load()?),
             branding,
             hub: crate::realtime::Hub::new(),
+            portal_counts: Arc::default(),
+            queue_counts: Arc::default(),
             demo_mode: false,
         })
     }

@@ -88,6 +88,8 @@ pub async fn run_once(state: &AppState, holder: &str) -> anyhow::Result<JobRepor
         report.reminded = outcome.reminded;
         report.solved = outcome.solved;
     }
+    // What the jobs changed reaches live views and counts at once.
+    state.hub.wake();
     Ok(report)
 }
 

@@ -23,7 +23,7 @@
 use std::{
     sync::{
         Arc,
-        atomic::{AtomicI64, Ordering},
+        atomic::{AtomicI64, AtomicU64, Ordering},
     },
     time::Duration,
 };
@@ -81,6 +81,9 @@ struct Inner {
     started: watch::Sender<bool>,
     /// Set when the node stops: long-lived streams end.
     closing: watch::Sender<bool>,
+    /// Changes whenever data may have changed (a write on this node, an
+    /// event from any node): caches of derived values (counts) compare it.
+    generation: AtomicU64,
 }
 
 impl Default for Hub {
@@ -99,6 +102,7 @@ impl Hub {
                 last_id: AtomicI64::new(0),
                 started: watch::Sender::new(false),
                 closing: watch::Sender::new(false),
+                generation: AtomicU64::new(0),
             }),
         }
     }
@@ -111,7 +115,16 @@ impl Hub {
 
     /// Asks the pump to look for new events now (after this node wrote).
     pub fn wake(&self) {
+        self.inner.generation.fetch_add(1, Ordering::AcqRel);
         self.inner.wake.notify_one();
+    }
+
+    /// The data generation: it moves on after every write on this node
+    /// (`wake`) and every event from another node (`publish`), so a value
+    /// computed at one generation is current while the generation is the
+    /// same.
+    pub fn generation(&self) -> u64 {
+        self.inner.generation.load(Ordering::Acquire)
     }
 
     /// The last event id broadcast on this node: a view that loads its
@@ -123,6 +136,9 @@ impl Hub {
     /// Broadcasts a notice to this node's subscribers (none listening is
     /// fine).
     pub fn publish(&self, notice: Notice) {
+        if matches!(notice, Notice::Event(_) | Notice::Resync) {
+            self.inner.generation.fetch_add(1, Ordering::AcqRel);
+        }
         let _ = self.inner.sender.send(Arc::new(notice));
     }
 

@@ -18,10 +18,11 @@ use crate::{
         self, StoreError,
         agent::{
             AgentAttachment, AgentComment, AgentQuery, AgentTicket, Assignment, Escalation, Named,
-            NewAgentComment, OpenContactRequest, QueueCounts, QueuePage, TicketContactRequest,
-            TicketLink,
+            NewAgentComment, OpenContactRequest, Queue, QueueCounts, QueuePage,
+            TicketContactRequest, TicketLink,
         },
         events::{EventKind, TicketEvent},
+        portal::SortKey,
     },
 };
 
@@ -68,7 +69,25 @@ pub async fn queue(
     query: &AgentQuery,
 ) -> Result<(QueuePage, QueueCounts), AgentError> {
     let page = store::agent::list(&state.db, query).await?;
-    let counts = store::agent::queue_counts(&state.db, query).await?;
+    // Counts do not depend on the queue shown, its page or its sort.
+    let scope = AgentQuery {
+        queue: Queue::default(),
+        after: None,
+        before: None,
+        sort: SortKey::default(),
+        descending: true,
+        limit: 0,
+        ..query.clone()
+    };
+    let generation = state.hub.generation();
+    let counts = state
+        .queue_counts
+        .get_or_compute(
+            super::counts::key_of(&scope),
+            generation,
+            store::agent::queue_counts(&state.db, &scope),
+        )
+        .await?;
     Ok((page, counts))
 }
 

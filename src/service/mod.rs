@@ -9,6 +9,7 @@ pub mod attachments;
 pub mod automations;
 pub mod bench_data;
 pub mod calendar;
+pub mod counts;
 pub mod demo;
 pub mod hc;
 pub mod hc_demo;

@@ -121,6 +121,42 @@ pub async fn reply_effect(
     ))
 }
 
+/// Each status's count of tickets matching `query`'s filters (pages and
+/// sort aside), reused while no data changed (`service::counts`).
+///
+/// `memberships` are the viewer's as just read: they are part of the key,
+/// so a membership that changed without a write on this node (a sign-in
+/// through another surface) never lets an old count show.
+pub async fn status_counts(
+    state: &AppState,
+    query: &store::portal::ListQuery,
+    memberships: &[store::users::Membership],
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let scope = store::portal::ListQuery {
+        after: None,
+        before: None,
+        sort: store::portal::SortKey::Created,
+        descending: true,
+        limit: 0,
+        ..query.clone()
+    };
+    let generation = state.hub.generation();
+    state
+        .portal_counts
+        .get_or_compute(
+            super::counts::key_of(&(
+                &scope,
+                memberships
+                    .iter()
+                    .map(|m| (m.organization_id.0, m.can_see_org_tickets))
+                    .collect::<Vec<_>>(),
+            )),
+            generation,
+            store::portal::status_counts(&state.db, &scope),
+        )
+        .await
+}
+
 /// Checks uploads against the limits; returns message keys for the form.
 pub fn check_uploads(state: &AppState, uploads: &[Upload]) -> Result<(), PortalError> {
     let max_files = usize::try_from(state.config.upload_max_files).unwrap_or(usize::MAX);
@@ -170,7 +206,7 @@ pub async fn reply(
     id: i64,
     body: &str,
     uploads: Vec<Upload>,
-) -> Result<ReplyEffect, PortalError> {
+) -> Result<(ReplyEffect, crate::domain::CommentId), PortalError> {
     let ticket = store::portal::find_visible(&state.db, viewer, id)
         .await?
         .ok_or(PortalError::NotFound)?;
@@ -204,7 +240,7 @@ pub async fn reply(
     )
     .await;
     match result {
-        Ok(_) => Ok(effect),
+        Ok(comment) => Ok((effect, comment)),
         Err(error) => {
             super::attachments::discard(state, &files).await;
             Err(match error {

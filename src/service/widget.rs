@@ -316,11 +316,8 @@ pub async fn reply(
     id: i64,
     body: &str,
 ) -> Result<(PublicComment, i64), WidgetError> {
-    portal::reply(state, viewer, id, body, Vec::new()).await?;
-    let comment = store::widget::newest_public_comment_by(&state.db, id, viewer)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    let comment = store::widget::public_comment(&state.db, id, comment)
+    let (_, comment) = portal::reply(state, viewer, id, body, Vec::new()).await?;
+    let comment = store::widget::public_comment(&state.db, id, comment.0)
         .await?
         .ok_or(StoreError::NotFound)?;
     let event_id = store::widget::ticket_events_after(&state.db, id, 0)

@@ -113,25 +113,6 @@ pub async fn use_handoff(
     }))
 }
 
-/// The id of the newest public comment `author` wrote on `ticket` (the one a
-/// reply just added).
-pub async fn newest_public_comment_by(
-    db: &Db,
-    ticket: i64,
-    author: UserId,
-) -> Result<Option<i64>, StoreError> {
-    Ok(with_db!(db, |pool| {
-        sqlx::query_scalar(
-            "select max(id) from comments where ticket_id = $1 and author_id = $2 and public = $3",
-        )
-        .bind(ticket)
-        .bind(author.0)
-        .bind(true)
-        .fetch_one(pool)
-        .await?
-    }))
-}
-
 /// One public comment of a ticket with its author; `None` for an internal
 /// note, whatever an event says about it.
 pub async fn public_comment(

@@ -52,11 +52,26 @@ const LINK_REL: &str = "noopener noreferrer nofollow";
 
 /// Renders Markdown `source` to sanitized HTML, safe to insert into a page unescaped.
 pub fn render_markdown(source: &str) -> String {
+    render(source, false)
+}
+
+/// Renders a conversation message (a ticket's description, a comment) like
+/// `render_markdown`, except that every line break the writer typed stays
+/// a line break: people write messages, not Markdown paragraphs.
+pub fn render_message(source: &str) -> String {
+    render(source, true)
+}
+
+fn render(source: &str, keep_line_breaks: bool) -> String {
     let parser = Parser::new_ext(
         source,
         Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH,
     )
-    .map(neutralize_raw_html);
+    .map(neutralize_raw_html)
+    .map(move |event| match event {
+        Event::SoftBreak if keep_line_breaks => Event::HardBreak,
+        other => other,
+    });
     // Merged so that a URL split over several text events (entities, escapes) is seen whole.
     let events = linkify_and_drop_images(TextMergeStream::new(parser));
     let mut html = String::with_capacity(source.len() * 3 / 2);
@@ -225,6 +240,19 @@ fn sanitizer() -> ammonia::Builder<'static> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_keep_the_line_breaks_people_type_and_articles_do_not() {
+        let text = "Bom dia,\nsegue o print.\n\nObrigada";
+        assert_eq!(
+            render_message(text),
+            "<p>Bom dia,<br>\nsegue o print.</p>\n<p>Obrigada</p>\n"
+        );
+        assert_eq!(
+            render_markdown(text),
+            "<p>Bom dia,\nsegue o print.</p>\n<p>Obrigada</p>\n"
+        );
+    }
 
     #[test]
     fn script_tags_never_come_out_live() {

@@ -359,7 +359,7 @@ pub async fn list_tickets(
         limit: PAGE_SIZE,
     };
     let page = store::portal::list(&state.db, &query).await?;
-    let counts = store::portal::status_counts(&state.db, &query).await?;
+    let counts = service::portal::status_counts(&state, &query, &memberships).await?;
     let count_of = |status: TicketStatus| {
         counts
             .iter()
@@ -603,7 +603,7 @@ fn detail_page(
             author: c.author_name.clone().unwrap_or_default(),
             from_team: matches!(c.author_role.as_deref(), Some("agent" | "admin")),
             at: timeline::format_datetime(c.created_at.0, &tz, lang),
-            body_html: markdown::render_markdown(&c.body),
+            body_html: markdown::render_message(&c.body),
             files: detail
                 .attachments
                 .iter()
@@ -640,7 +640,7 @@ fn detail_page(
             })
             .collect(),
         timeline_svg: timeline::timeline_svg(&detail.time_in_status.spans, now, lang, &tz),
-        description_html: markdown::render_markdown(&detail.ticket.description),
+        description_html: markdown::render_message(&detail.ticket.description),
         files: detail
             .attachments
             .iter()
@@ -754,7 +754,7 @@ pub async fn create_reply(
     };
     let body = field(&fields, "body").to_owned();
     match service::portal::reply(&state, session.user.id, id, &body, uploads).await {
-        Ok(effect) => {
+        Ok((effect, _)) => {
             let done = if effect == ReplyEffect::Reopen {
                 "reopened"
             } else {

@@ -11,6 +11,7 @@ mod auth;
 mod authz;
 mod bench_data;
 mod cli;
+mod counts;
 mod crash;
 mod demo;
 mod events;

@@ -353,7 +353,7 @@ fn detail_page(
             from_team: c.author_role.as_deref() != Some("customer"),
             internal: !c.public,
             at: timeline::format_datetime(c.created_at.0, &tz, lang),
-            body_html: markdown::render_markdown(&c.body),
+            body_html: markdown::render_message(&c.body),
             files: ws
                 .attachments
                 .iter()
@@ -429,7 +429,7 @@ fn detail_page(
             })
             .collect(),
         timeline_svg: timeline::timeline_svg(&ws.time_in_status.spans, now, lang, &tz),
-        description_html: markdown::render_markdown(&ticket.description),
+        description_html: markdown::render_message(&ticket.description),
         description_files: ws
             .attachments
             .iter()

@@ -386,7 +386,7 @@ pub fn message_json(comment: &PublicComment, event_id: i64, t: &Tr, tz: &TimeZon
         "event_id": event_id,
         "author": author,
         "from_support": from_support,
-        "html": markdown::render_markdown(&comment.body),
+        "html": markdown::render_message(&comment.body),
         "at": timeline::format_datetime(comment.created_at.0, tz, t.lang),
     })
 }
@@ -475,7 +475,7 @@ async fn show_ticket(
     );
     object.insert(
         "description_html".into(),
-        json!(markdown::render_markdown(&ticket.description)),
+        json!(markdown::render_message(&ticket.description)),
     );
     let messages: Vec<Value> = view
         .detail

@@ -1,0 +1,144 @@
+//! Counts shown next to filters and queues (tickets per status, per queue)
+//! are the most expensive part of a list page on a large help desk: one
+//! count walks every matching ticket, a hundred thousand for a large
+//! organization. They are kept here per query, and stay valid while the
+//! node's data generation (`realtime::Hub::generation`) is the one they
+//! were computed at: any write on this node, and any event from another
+//! node, makes every count be computed again on its next use. A time limit
+//! covers writes that bypass both (a command-line tool on the database).
+//!
+//! The key is the whole query (viewer included), so a count is only ever
+//! served to the query it was computed for.
+
+use std::{
+    collections::HashMap,
+    fmt::Debug,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+/// Beyond this a count is computed again even with no write seen.
+const MAX_AGE: Duration = Duration::from_mins(1);
+/// Entries kept at most; when full, the cache starts over.
+const MAX_ENTRIES: usize = 20_000;
+
+#[derive(Debug)]
+struct Entry<V> {
+    generation: u64,
+    at: Instant,
+    value: V,
+}
+
+/// Counts by query.
+#[derive(Debug)]
+pub struct CountCache<V> {
+    entries: Mutex<HashMap<String, Entry<V>>>,
+}
+
+impl<V> Default for CountCache<V> {
+    fn default() -> Self {
+        Self {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<V: Clone> CountCache<V> {
+    /// The value for `key` computed at `generation`, or computes it. Read
+    /// the generation before computing: a write that lands meanwhile moves
+    /// it on, so the value is not reused.
+    pub async fn get_or_compute<E, F>(
+        &self,
+        key: String,
+        generation: u64,
+        compute: F,
+    ) -> Result<V, E>
+    where
+        F: Future<Output = Result<V, E>>,
+    {
+        if let Some(value) = self.get(&key, generation) {
+            return Ok(value);
+        }
+        let value = compute.await?;
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entries.len() >= MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(
+            key,
+            Entry {
+                generation,
+                at: Instant::now(),
+                value: value.clone(),
+            },
+        );
+        Ok(value)
+    }
+
+    fn get(&self, key: &str, generation: u64) -> Option<V> {
+        let entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries
+            .get(key)
+            .filter(|e| e.generation == generation && e.at.elapsed() < MAX_AGE)
+            .map(|e| e.value.clone())
+    }
+}
+
+/// The cache key of a query: its `Debug` form, which names every field.
+pub fn key_of(query: &impl Debug) -> String {
+    format!("{query:?}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_count_is_reused_only_at_the_same_generation() {
+        let cache = CountCache::<i64>::default();
+        let computed = |n: i64| async move { Ok::<_, ()>(n) };
+        assert_eq!(
+            cache.get_or_compute("q".into(), 1, computed(10)).await,
+            Ok(10)
+        );
+        assert_eq!(
+            cache.get_or_compute("q".into(), 1, computed(11)).await,
+            Ok(10)
+        );
+        assert_eq!(
+            cache.get_or_compute("q".into(), 2, computed(12)).await,
+            Ok(12)
+        );
+        assert_eq!(
+            cache.get_or_compute("other".into(), 2, computed(13)).await,
+            Ok(13)
+        );
+        assert_eq!(
+            cache.get_or_compute("q".into(), 2, computed(14)).await,
+            Ok(12)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_count_is_not_kept() {
+        let cache = CountCache::<i64>::default();
+        assert_eq!(
+            cache
+                .get_or_compute("q".into(), 1, async { Err::<i64, _>("down") })
+                .await,
+            Err("down")
+        );
+        assert_eq!(
+            cache
+                .get_or_compute("q".into(), 1, async { Ok::<_, &str>(3) })
+                .await,
+            Ok(3)
+        );
+    }
+}
