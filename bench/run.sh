@@ -197,7 +197,8 @@ for db in "${backends[@]}"; do
   path="/portal/tickets?view=org&org=1&status=in_progress"
   for _ in $(seq 1 40); do
     next=$(curl -s -H "Cookie: chamado_session=$customer" "$base$path" |
-      grep -o 'rel="next" href="[^"]*"' | head -1 | sed 's/rel="next" href="//; s/"$//; s/&amp;/\&/g' || true)
+      grep -o 'rel="next" href="[^"]*"' | head -1 | sed 's/rel="next" href="//; s/"$//' || true)
+    next=$(python3 -c 'import html, sys; print(html.unescape(sys.argv[1]))' "$next")
     [ -n "$next" ] || break
     path=$next
   done

@@ -261,11 +261,96 @@ pub(crate) fn page_of<T>(
     }
 }
 
+/// Above this many (organization, status) pairs a company list is read
+/// with one query instead of one branch per pair.
+const MAX_BRANCHES: usize = 48;
+
+/// The (organization, status) pairs a company list is read by, one index
+/// range each: `organization_id in (…) order by created_at` cannot walk one
+/// index in order across several organizations, so it would sort every
+/// ticket of them (a hundred thousand for a large one) to show 25. Each
+/// branch reads one range in order and stops after a page; the pages are
+/// merged. Empty when one query does as well (one range, or too many).
+async fn branches(db: &Db, query: &ListQuery) -> Result<Vec<(i64, Option<String>)>, StoreError> {
+    if query.view != View::Org {
+        return Ok(Vec::new());
+    }
+    let visible: Vec<i64> = with_db!(db, |pool| {
+        sqlx::query_scalar(
+            "select organization_id from memberships where user_id = $1 and can_see_org_tickets = $2 order by organization_id",
+        )
+        .bind(query.viewer)
+        .bind(true)
+        .fetch_all(pool)
+        .await?
+    });
+    let orgs: Vec<i64> = visible
+        .into_iter()
+        .filter(|o| query.orgs.is_empty() || query.orgs.contains(o))
+        .collect();
+    let statuses: Vec<Option<String>> = if query.statuses.is_empty() {
+        vec![None]
+    } else {
+        query.statuses.iter().cloned().map(Some).collect()
+    };
+    let pairs: Vec<(i64, Option<String>)> = orgs
+        .iter()
+        .flat_map(|org| statuses.iter().map(move |s| (*org, s.clone())))
+        .collect();
+    if pairs.len() <= 1 || pairs.len() > MAX_BRANCHES {
+        return Ok(Vec::new());
+    }
+    Ok(pairs)
+}
+
+/// One branch per (organization, status) pair, each a page in list order,
+/// merged into one page.
+fn push_branched_list<DB>(
+    q: &mut QueryBuilder<DB>,
+    query: &ListQuery,
+    branches: &[(i64, Option<String>)],
+) where
+    DB: Database,
+    for<'a> i64: Encode<'a, DB> + Type<DB>,
+    for<'a> bool: Encode<'a, DB> + Type<DB>,
+    for<'a> String: Encode<'a, DB> + Type<DB>,
+    for<'a> Ts: Encode<'a, DB> + Type<DB>,
+{
+    for (n, (org, status)) in branches.iter().enumerate() {
+        if n > 0 {
+            q.push(" union all ");
+        }
+        q.push("select * from (");
+        let branch = ListQuery {
+            orgs: vec![*org],
+            statuses: status.iter().cloned().collect(),
+            ..query.clone()
+        };
+        push_list(q, &branch);
+        q.push(format!(") as b{n}"));
+    }
+    let descending = query.descending != query.before.is_some();
+    let direction = if descending { "desc" } else { "asc" };
+    let column = match query.sort {
+        SortKey::Created => "created_at",
+        SortKey::Updated => "updated_at",
+    };
+    q.push(format!(
+        " order by {column} {direction}, id {direction} limit "
+    ));
+    q.push_bind(query.limit + 1);
+}
+
 /// One page of the viewer's tickets.
 pub async fn list(db: &Db, query: &ListQuery) -> Result<ListPage, StoreError> {
+    let branches = branches(db, query).await?;
     let rows: Vec<ListRow> = with_db!(db, |pool| {
         let mut q = QueryBuilder::new("");
-        push_list(&mut q, query);
+        if branches.is_empty() {
+            push_list(&mut q, query);
+        } else {
+            push_branched_list(&mut q, query, &branches);
+        }
         q.build_query_as::<ListRow>().fetch_all(pool).await?
     });
     let (rows, has_next, has_previous) = page_of(rows, query.limit, query.after, query.before);

@@ -20,6 +20,7 @@ mod health;
 mod jobs;
 mod mail;
 mod portal;
+mod portal_pages;
 mod realtime;
 mod smtp_sink;
 mod sso;
