@@ -136,7 +136,10 @@ drive() {
   sock=$(awk -F'[ ,]+' '/Socket errors:/ { print $4 + $6 + $8 + $10 }' <<<"$out")
   errors=$(( ${non2xx:-0} + ${sock:-0} ))
   results+=("$backend|$name|$rps|$p50|$p99|$errors")
-  printf '    %-34s %10s req/s  p50 %7s ms  p99 %7s ms  errors %s\n' "$name" "$rps" "$p50" "$p99" "$errors"
+  local rss_now=""
+  [ -n "$server_pid" ] && [ -r "/proc/$server_pid/status" ] &&
+    rss_now=$(awk '/VmRSS/ { printf "  RSS %.0f MB", $2 / 1024 }' "/proc/$server_pid/status")
+  printf '    %-34s %10s req/s  p50 %7s ms  p99 %7s ms  errors %s%s\n' "$name" "$rps" "$p50" "$p99" "$errors" "$rss_now"
 }
 
 sql_sqlite() { python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute(sys.argv[2]).fetchone()[0])" "$1" "$2"; }
@@ -162,7 +165,10 @@ for db in "${backends[@]}"; do
     ready_check() { [ "$(psql -qtAX "$url" -c 'select count(*) from tickets' 2>/dev/null || echo 0)" -ge "$tickets" ]; }
     query() { psql -qtAX "$url" -c "$1"; }
   fi
-  if ready_check; then
+  # A data set is reused only if it was made with the same migrations: a new one would
+  # otherwise run on the first start and be counted as start-up time.
+  schema=$(cat migrations/"$db"/*.sql src/service/bench_data.rs src/service/demo.rs | sha256sum | cut -c1-16)
+  if ready_check && [ "$(cat "$data_dir/.schema" 2>/dev/null)" = "$schema" ]; then
     echo "    reusing $data_dir"
   else
     if [ "$db" = sqlite ]; then
@@ -176,6 +182,7 @@ for db in "${backends[@]}"; do
     CHAMADO_DATA_DIR="$data_dir" CHAMADO_LOG=warn "$bin" bench-data --tickets "$tickets" --orgs "$orgs" \
       --users "$users" --comments-per-ticket "$comments" --database-url "$url"
     echo "    bench-data took $(( $(date +%s) - start )) s"
+    echo "$schema" >"$data_dir/.schema"
     commands+=("CHAMADO_DATA_DIR=… chamado bench-data --tickets $tickets --orgs $orgs --users $users --comments-per-ticket $comments --database-url ${url/\/\/*@/\/\/…@}")
   fi
 

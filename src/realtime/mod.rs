@@ -259,7 +259,7 @@ impl TriageNotice {
 /// transaction, so every node hears it at commit and never for a rollback;
 /// on SQLite it does nothing: call [`publish_triage`] after the commit.
 pub async fn notify_triage_in<'c, DB>(
-    tx: &mut sqlx::Transaction<'c, DB>,
+    tx: &mut crate::store::WriteTx<DB>,
     notice: &TriageNotice,
 ) -> Result<(), sqlx::Error>
 where

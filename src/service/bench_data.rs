@@ -132,8 +132,9 @@ fn pick_weighted(rng: &mut Rng, cumulative: &[u64]) -> usize {
 
 /// Fills an empty database; `progress(done, total)` is called after each
 /// batch of tickets (after the last one, the indexes are built). Secondary
-/// indexes are dropped for the load and built again at the end, so an
-/// interrupted run leaves a database to delete.
+/// indexes are dropped for the load and built again at the end (and so are
+/// SQLite's full-text search triggers and indexes), so an interrupted run
+/// leaves a database to delete.
 pub async fn generate(
     state: &AppState,
     spec: BenchSpec,
@@ -147,6 +148,7 @@ pub async fn generate(
     }
     let started = Instant::now();
     let indexes = store::bench::drop_secondary_indexes(&state.db).await?;
+    let search = store::bench::suspend_search_triggers(&state.db).await?;
     let mut rng = Rng::new(spec.seed);
     let password_hash = state.passwords.hash(BENCH_PASSWORD).await?;
     let orgs = create_orgs(state, &spec, &mut rng).await?;
@@ -163,6 +165,7 @@ pub async fn generate(
     let (tickets, attachments) = load_tickets(state, &spec, population, weights, progress).await?;
     store::demo::sync_sequences(&state.db).await?;
     store::bench::create_indexes(&state.db, &indexes).await?;
+    store::bench::rebuild_search(&state.db, &search).await?;
     Ok(BenchSummary {
         tickets,
         orgs: spec.orgs,
@@ -268,6 +271,9 @@ async fn create_customers(
             users.clear();
         }
         if memberships.len() >= 50_000 {
+            // The members first: memberships refer to them.
+            store::bench::insert_users(&state.db, &users, at).await?;
+            users.clear();
             store::bench::insert_memberships(&state.db, &memberships, at).await?;
             count += memberships.len();
             memberships.clear();

@@ -14,12 +14,13 @@
 
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use sqlx::{Database, Encode, FromRow, QueryBuilder, Transaction, Type, types::Json};
+use sqlx::{Database, Encode, FromRow, QueryBuilder, Type, types::Json};
 
 use super::{
     Db, StoreError, Ts, WritePool,
     events::{self, EventKind},
     portal::{Cursor, SortKey, page_of, push_keyset},
+    ticket_search::{self, Comments},
     tickets::StoredFile,
 };
 use crate::{
@@ -72,7 +73,7 @@ pub struct AgentQuery {
     /// Part of the requester's name or e-mail.
     pub requester_text: Option<String>,
     /// Free text over subject, description and every comment, internal
-    /// notes included.
+    /// notes included (`store::ticket_search`).
     pub text: Option<String>,
     pub sort: SortKey,
     pub descending: bool,
@@ -136,8 +137,8 @@ impl QueueCounts {
     }
 }
 
-/// Escapes `%`, `_` and `\` so typed text matches literally in LIKE (the
-/// portal's search does the same).
+/// Escapes `%`, `_` and `\` so typed text matches literally in LIKE (for
+/// the requester's name or e-mail).
 fn like_pattern(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('%');
@@ -243,15 +244,8 @@ where
         .map(str::trim)
         .filter(|t| !t.is_empty())
     {
-        let pattern = like_pattern(text);
-        q.push(" and (lower(t.subject) like ");
-        q.push_bind(pattern.clone());
-        q.push(" escape '\\' or lower(t.description) like ");
-        q.push_bind(pattern.clone());
         // Every comment: agents search their internal notes too.
-        q.push(" escape '\\' or exists (select 1 from comments c where c.ticket_id = t.id and lower(c.body) like ");
-        q.push_bind(pattern);
-        q.push(" escape '\\'))");
+        ticket_search::push_text_condition(q, text, Comments::All);
     }
 }
 
@@ -649,7 +643,7 @@ pub async fn contact_request_ticket(db: &Db, id: i64) -> Result<Option<i64>, Sto
 /// stays reserved for this writer (SQLite's `begin immediate`), so what
 /// follows is applied to exactly that version.
 async fn claim<DB>(
-    tx: &mut Transaction<'static, DB>,
+    tx: &mut crate::store::WriteTx<DB>,
     ticket: i64,
     version: i64,
     now: Timestamp,
@@ -680,7 +674,7 @@ where
 /// Sets the status, records the status event (time in each status is
 /// derived from those) and appends `StatusChanged`.
 async fn set_status<DB>(
-    tx: &mut Transaction<'static, DB>,
+    tx: &mut crate::store::WriteTx<DB>,
     ticket: i64,
     from: TicketStatus,
     to: TicketStatus,
@@ -738,7 +732,7 @@ enum Reference {
 /// Sets the ticket's group or assignee and appends the matching event
 /// (`GroupChanged` / `AssigneeChanged`).
 async fn set_reference<DB>(
-    tx: &mut Transaction<'static, DB>,
+    tx: &mut crate::store::WriteTx<DB>,
     reference: Reference,
     ticket: i64,
     from: Option<i64>,
@@ -785,7 +779,7 @@ where
 
 /// Inserts an agent's comment with its files and appends `CommentAdded`.
 async fn insert_comment<DB>(
-    tx: &mut Transaction<'static, DB>,
+    tx: &mut crate::store::WriteTx<DB>,
     ticket: i64,
     author: UserId,
     body: &str,

@@ -200,3 +200,76 @@ pub async fn create_indexes(db: &Db, statements: &[String]) -> Result<(), StoreE
     }
     Ok(())
 }
+
+/// Full-text search triggers suspended for a bulk load: the statements that
+/// create them again and the FTS5 tables they keep in step.
+#[derive(Clone, Debug, Default)]
+pub struct SuspendedSearch {
+    triggers: Vec<String>,
+    tables: Vec<String>,
+}
+
+/// Drops the SQLite triggers that copy the loaded tables' text into FTS5
+/// indexes (`ticket_search`, `comment_search`): indexing row by row for
+/// millions of rows would make the load several times slower than one
+/// rebuild at the end ([`rebuild_search`]). PostgreSQL's search indexes are
+/// GIN indexes, dropped and built again with the other secondary indexes.
+pub async fn suspend_search_triggers(db: &Db) -> Result<SuspendedSearch, StoreError> {
+    let Db::Sqlite(pool) = db else {
+        return Ok(SuspendedSearch::default());
+    };
+    let fts_tables: Vec<String> = sqlx::query_scalar(
+        "select name from sqlite_master where type = 'table' and sql like 'create virtual table%using fts5%'",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut suspended = SuspendedSearch::default();
+    for table in LOADED_TABLES {
+        let triggers: Vec<(String, String)> = sqlx::query_as(
+            "select name, sql from sqlite_master where type = 'trigger' and tbl_name = $1 and sql is not null",
+        )
+        .bind(table)
+        .fetch_all(pool)
+        .await?;
+        for (name, sql) in triggers {
+            let targets: Vec<&String> = fts_tables
+                .iter()
+                .filter(|fts| sql.contains(fts.as_str()))
+                .collect();
+            if targets.is_empty() {
+                continue;
+            }
+            // Names come from the catalogue, not from input.
+            let drop = format!("drop trigger \"{}\"", name.replace('"', "\"\""));
+            sqlx::query(sqlx::AssertSqlSafe(drop)).execute(pool).await?;
+            for fts in targets {
+                if !suspended.tables.contains(fts) {
+                    suspended.tables.push(fts.clone());
+                }
+            }
+            suspended.triggers.push(sql);
+        }
+    }
+    Ok(suspended)
+}
+
+/// Rebuilds the FTS5 indexes whose triggers [`suspend_search_triggers`]
+/// dropped, each from its content table in one pass, then creates the
+/// triggers again.
+pub async fn rebuild_search(db: &Db, suspended: &SuspendedSearch) -> Result<(), StoreError> {
+    let Db::Sqlite(pool) = db else {
+        return Ok(());
+    };
+    for table in &suspended.tables {
+        // Names come from the catalogue, not from input.
+        let quoted = format!("\"{}\"", table.replace('"', "\"\""));
+        let sql = format!("insert into {quoted} ({quoted}) values ('rebuild')");
+        sqlx::query(sqlx::AssertSqlSafe(sql)).execute(pool).await?;
+    }
+    for sql in &suspended.triggers {
+        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
+}

@@ -72,7 +72,7 @@ const POSTGRES: &str = "PostgreSQL";
 
 /// Appends an event inside an open transaction.
 pub async fn append<'c, DB>(
-    tx: &mut sqlx::Transaction<'c, DB>,
+    tx: &mut crate::store::WriteTx<DB>,
     ticket: i64,
     kind: EventKind,
     actor: (ActorKind, Option<i64>),

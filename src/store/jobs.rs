@@ -198,7 +198,7 @@ struct FirstRow<'a> {
 /// for any first status and inside the caller's transaction (a triage
 /// session must change in the same one).
 async fn insert_ticket<'c, DB>(
-    tx: &mut sqlx::Transaction<'c, DB>,
+    tx: &mut crate::store::WriteTx<DB>,
     row: &FirstRow<'_>,
     now: Timestamp,
 ) -> Result<i64, sqlx::Error>

@@ -21,11 +21,12 @@ pub mod portal;
 pub mod security;
 pub mod sessions;
 pub mod settings;
+pub mod ticket_search;
 pub mod tickets;
 pub mod users;
 pub mod widget;
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 
 use sqlx::{
     ConnectOptions, Database, Decode, Encode, PgPool, Postgres, Sqlite, SqlitePool, Transaction,
@@ -104,22 +105,64 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
 /// for the write lock instead.
 pub trait WritePool {
     type Db: Database;
-    fn begin_write(
-        &self,
-    ) -> impl Future<Output = Result<Transaction<'static, Self::Db>, sqlx::Error>> + Send;
+    fn begin_write(&self) -> impl Future<Output = Result<WriteTx<Self::Db>, sqlx::Error>> + Send;
+}
+
+/// A write transaction: the connection (`&mut *tx`) and, on SQLite, this
+/// process's turn to write, held until commit or rollback. Writers of one
+/// SQLite file queue for their turn in order instead of waiting inside
+/// SQLite, whose busy handler sleeps in growing steps (up to 100 ms): with
+/// many writers at once that made the slowest writes take most of a second.
+#[derive(Debug)]
+pub struct WriteTx<DB: Database> {
+    tx: Transaction<'static, DB>,
+    _turn: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl<DB: Database> WriteTx<DB> {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl<DB: Database> std::ops::Deref for WriteTx<DB> {
+    type Target = DB::Connection;
+    fn deref(&self) -> &DB::Connection {
+        &self.tx
+    }
+}
+
+impl<DB: Database> std::ops::DerefMut for WriteTx<DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        &mut self.tx
+    }
 }
 
 impl WritePool for SqlitePool {
     type Db = Sqlite;
-    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
-        self.begin_with("begin immediate").await
+    async fn begin_write(&self) -> Result<WriteTx<Sqlite>, sqlx::Error> {
+        let turn = write_gate(self)
+            .acquire_owned()
+            .await
+            .map_err(|e| sqlx::Error::Protocol(format!("write queue closed: {e}")))?;
+        Ok(WriteTx {
+            tx: self.begin_with("begin immediate").await?,
+            _turn: Some(turn),
+        })
     }
 }
 
 impl WritePool for PgPool {
     type Db = Postgres;
-    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-        self.begin().await
+    async fn begin_write(&self) -> Result<WriteTx<Postgres>, sqlx::Error> {
+        Ok(WriteTx {
+            tx: self.begin().await?,
+            _turn: None,
+        })
     }
 }
 
@@ -135,6 +178,25 @@ impl Backend {
         }
     }
 }
+
+/// One queue of writers per SQLite database file in this process.
+fn write_gate(pool: &SqlitePool) -> Arc<tokio::sync::Semaphore> {
+    static GATES: std::sync::LazyLock<
+        std::sync::Mutex<
+            std::collections::HashMap<std::path::PathBuf, Arc<tokio::sync::Semaphore>>,
+        >,
+    > = std::sync::LazyLock::new(Default::default);
+    let path = pool.connect_options().get_filename().to_path_buf();
+    let mut gates = GATES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    Arc::clone(
+        gates
+            .entry(path)
+            .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(1))),
+    )
+}
+
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");

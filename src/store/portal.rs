@@ -5,7 +5,10 @@
 
 use sqlx::{Database, Encode, FromRow, QueryBuilder, Type};
 
-use super::{Db, StoreError, Ts};
+use super::{
+    Db, StoreError, Ts,
+    ticket_search::{self, Comments},
+};
 use crate::{domain::UserId, with_db};
 
 /// Which tickets a list shows.
@@ -61,7 +64,8 @@ pub struct ListQuery {
     pub ticket_type: Option<String>,
     pub created_from: Option<Ts>,
     pub created_before: Option<Ts>,
-    /// Free text over subject, description and public comments.
+    /// Free text over subject, description and public comments
+    /// (`store::ticket_search`).
     pub text: Option<String>,
     pub sort: SortKey,
     pub descending: bool,
@@ -70,6 +74,11 @@ pub struct ListQuery {
     /// …or rows before it (previous page).
     pub before: Option<Cursor>,
     pub limit: i64,
+    /// The viewer's organizations whose tickets they may see, when the
+    /// caller has just read them (saves a query). Only used to split a
+    /// company list into index ranges: the authorization is always the
+    /// query's own condition on the memberships.
+    pub visible_orgs: Option<Vec<i64>>,
 }
 
 /// A row of the ticket list.
@@ -92,20 +101,6 @@ pub struct ListPage {
     /// Whether rows exist beyond each end of this page.
     pub has_next: bool,
     pub has_previous: bool,
-}
-
-/// Escapes `%`, `_` and `\` so user text matches literally in LIKE.
-fn like_pattern(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('%');
-    for c in text.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
 }
 
 /// `where` conditions shared by the list and its status counts. The scope
@@ -165,16 +160,8 @@ where
         .map(str::trim)
         .filter(|t| !t.is_empty())
     {
-        let pattern = like_pattern(text);
-        q.push(" and (lower(t.subject) like ");
-        q.push_bind(pattern.clone());
-        q.push(" escape '\\' or lower(t.description) like ");
-        q.push_bind(pattern.clone());
-        q.push(" escape '\\' or exists (select 1 from comments c where c.ticket_id = t.id and c.public = ");
-        q.push_bind(true);
-        q.push(" and lower(c.body) like ");
-        q.push_bind(pattern);
-        q.push(" escape '\\'))");
+        // Public comments only: internal notes are not the customer's.
+        ticket_search::push_text_condition(q, text, Comments::Public);
     }
 }
 
@@ -275,15 +262,19 @@ async fn branches(db: &Db, query: &ListQuery) -> Result<Vec<(i64, Option<String>
     if query.view != View::Org {
         return Ok(Vec::new());
     }
-    let visible: Vec<i64> = with_db!(db, |pool| {
-        sqlx::query_scalar(
+    let visible: Vec<i64> = if let Some(orgs) = &query.visible_orgs {
+        orgs.clone()
+    } else {
+        with_db!(db, |pool| {
+            sqlx::query_scalar(
             "select organization_id from memberships where user_id = $1 and can_see_org_tickets = $2 order by organization_id",
         )
         .bind(query.viewer)
         .bind(true)
         .fetch_all(pool)
         .await?
-    });
+        })
+    };
     let orgs: Vec<i64> = visible
         .into_iter()
         .filter(|o| query.orgs.is_empty() || query.orgs.contains(o))
@@ -491,12 +482,6 @@ pub async fn visible_attachment(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn like_patterns_match_user_text_literally() {
-        assert_eq!(like_pattern("100%_off\\"), "%100\\%\\_off\\\\%");
-        assert_eq!(like_pattern("NOTA"), "%nota%");
-    }
 
     #[test]
     fn cursors_round_trip_and_refuse_garbage() {

@@ -304,7 +304,7 @@ pub struct StoredFile {
 /// Inserts the rows of files already in the blob store, inside an open
 /// transaction.
 pub(crate) async fn insert_files<'c, DB>(
-    tx: &mut sqlx::Transaction<'c, DB>,
+    tx: &mut crate::store::WriteTx<DB>,
     ticket: i64,
     comment: Option<i64>,
     uploaded_by: i64,

@@ -357,6 +357,13 @@ pub async fn list_tickets(
         after: params.after,
         before: params.before,
         limit: PAGE_SIZE,
+        visible_orgs: Some(
+            memberships
+                .iter()
+                .filter(|m| m.can_see_org_tickets)
+                .map(|m| m.organization_id.0)
+                .collect(),
+        ),
     };
     let page = store::portal::list(&state.db, &query).await?;
     let counts = service::portal::status_counts(&state, &query, &memberships).await?;

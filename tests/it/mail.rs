@@ -11,7 +11,7 @@ use chamado::{
     mail::{self, DeliveryReport, OutboxStatus},
     service::portal::{self, ContactForm},
     store::{
-        self, Db,
+        self, Db, WritePool,
         events::EventKind,
         mail::OutboxRow,
         tickets::{Actor, NewTicket},
@@ -337,7 +337,7 @@ async fn reminders_give_the_deadline_on_the_customers_clock() {
     // What the auto-solve job records when it reminds a customer.
     for ticket in [ana_ticket, john_ticket] {
         with_db!(&desk.state().db, |pool| {
-            let mut tx = pool.begin().await.unwrap();
+            let mut tx = pool.begin_write().await.unwrap();
             store::events::append(
                 &mut tx,
                 ticket.0,
@@ -639,7 +639,7 @@ async fn an_event_committed_after_a_newer_one_is_still_mailed() {
     };
     // A slow transaction takes an event id, then a newer event commits.
     let now = desk.app.clock.now();
-    let mut slow = pool.begin().await.unwrap();
+    let mut slow = pool.begin_write().await.unwrap();
     append_reminder(&mut slow, ana_ticket, now).await;
     desk.open_ticket(desk.john, "Invoice error").await;
     assert!(desk.run().await.is_empty(), "waits for the older event");
@@ -650,7 +650,7 @@ async fn an_event_committed_after_a_newer_one_is_still_mailed() {
     assert_eq!(to, ["ana@padaria.example", "john@padaria.example"]);
 
     // A rolled-back transaction leaves a hole for good: passed after a minute.
-    let mut aborted = pool.begin().await.unwrap();
+    let mut aborted = pool.begin_write().await.unwrap();
     append_reminder(&mut aborted, ana_ticket, now).await;
     aborted.rollback().await.unwrap();
     desk.open_ticket(desk.john, "Another error").await;
@@ -661,7 +661,7 @@ async fn an_event_committed_after_a_newer_one_is_still_mailed() {
 
 /// What the auto-solve job records when it reminds a customer.
 async fn append_reminder(
-    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    tx: &mut store::WriteTx<sqlx::Postgres>,
     ticket: TicketId,
     now: jiff::Timestamp,
 ) {

@@ -26,5 +26,6 @@ mod smtp_sink;
 mod sso;
 mod storage;
 mod support;
+mod ticket_search;
 mod widget;
 mod widget_frame;

@@ -660,23 +660,28 @@ async fn search_covers_subject_description_and_public_comments_but_not_internal_
 }
 
 #[tokio::test]
-async fn search_matches_percent_and_underscore_literally() {
+async fn search_reads_percent_and_underscore_as_text_not_wildcards() {
     let tc = TestApp::new().await;
     let (org, ana) = padaria(&tc).await;
-    let percent = ticket(&tc, ana, Some(org), "Desconto de 100% aplicado", "x").await;
+    ticket(&tc, ana, Some(org), "Desconto de 100% aplicado", "x").await;
     tc.clock.advance(SignedDuration::from_mins(1));
-    ticket(&tc, ana, Some(org), "Desconto de 1000 reais", "x").await;
+    let thousand = ticket(&tc, ana, Some(org), "Desconto de 1000 reais", "x").await;
     tc.clock.advance(SignedDuration::from_mins(1));
     let underscore = ticket(&tc, ana, Some(org), "Campo nota_fiscal vazio", "x").await;
     tc.clock.advance(SignedDuration::from_mins(1));
     ticket(&tc, ana, Some(org), "Campo notaXfiscal vazio", "x").await;
     let mut browser = signed_in(&tc, "ana@padaria.example").await;
-    let page = browser.get("/portal/tickets?q=100%25").await;
-    assert_eq!(listed(&page.body), [percent.0]);
+    let page = browser.get("/portal/tickets?q=1000%25").await;
+    assert_eq!(listed(&page.body), [thousand.0]);
+    // Words are searched, and `_` separates them like a space.
     let page = browser.get("/portal/tickets?q=nota_fiscal").await;
     assert_eq!(listed(&page.body), [underscore.0]);
-    let page = browser.get("/portal/tickets?q=%25").await;
-    assert_eq!(listed(&page.body), [percent.0]);
+    // A wildcard alone matches nothing rather than everything.
+    for wildcard in ["%25", "_", "%25_%25"] {
+        let page = browser.get(&format!("/portal/tickets?q={wildcard}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(listed(&page.body).is_empty(), "{wildcard}");
+    }
 }
 
 #[tokio::test]

@@ -239,7 +239,7 @@ async fn on_postgres_an_earlier_id_committing_later_is_not_lost() {
     let Db::Postgres(pool) = &tc.state.db else {
         unreachable!()
     };
-    let mut first = pool.begin().await.unwrap();
+    let mut first = pool.begin_write().await.unwrap();
     store::events::append(
         &mut first,
         id.0,

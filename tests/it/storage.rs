@@ -148,16 +148,24 @@ async fn both_migration_folders_list_the_same_files() {
 }
 
 /// Full-text search is where the engines differ by design (one index per
-/// engine's own mechanism), so the comparison leaves out exactly the Help
-/// Center's search index: on SQLite the FTS5 virtual table `hc_search` and
-/// the shadow tables FTS5 creates for it (`hc_search_data`, `_idx`,
-/// `_docsize`, `_config`); on PostgreSQL the generated `tsvector` column and
-/// its GIN index.
+/// engine's own mechanism), so the comparison leaves out exactly the search
+/// indexes of the Help Center and of tickets: on SQLite the FTS5 virtual
+/// tables `hc_search`, `ticket_search`, `comment_search` and the shadow
+/// tables FTS5 creates for them (`…_data`, `_idx`, `_docsize`, `_config`);
+/// on PostgreSQL the generated `tsvector` columns and their GIN indexes.
 fn engine_specific_search(line: &str) -> bool {
-    line.starts_with("column hc_search.")
-        || line.starts_with("column hc_search_")
+    ["hc_search", "ticket_search", "comment_search"]
+        .iter()
+        .any(|table| {
+            line.starts_with(&format!("column {table}."))
+                || line.starts_with(&format!("column {table}_"))
+        })
         || line == "column hc_article_translations.search_vector"
         || line == "index hc_article_translations.hc_article_translations_search"
+        || line == "column tickets.search_vector"
+        || line == "index tickets.tickets_search"
+        || line == "column comments.search_vector"
+        || line == "index comments.comments_search"
 }
 
 #[tokio::test]
