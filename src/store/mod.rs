@@ -197,7 +197,6 @@ fn write_gate(pool: &SqlitePool) -> Arc<tokio::sync::Semaphore> {
     )
 }
 
-
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
