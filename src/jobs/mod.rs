@@ -88,8 +88,11 @@ pub async fn run_once(state: &AppState, holder: &str) -> anyhow::Result<JobRepor
         report.reminded = outcome.reminded;
         report.solved = outcome.solved;
     }
-    // What the jobs changed reaches live views and counts at once.
-    state.hub.wake();
+    // What the jobs changed reaches live views and counts at once (a round
+    // that changed nothing leaves cached counts alone).
+    if !report.is_empty() {
+        state.hub.wake();
+    }
     Ok(report)
 }
 
@@ -110,7 +113,6 @@ pub fn spawn(state: &AppState) {
                 async move { run_once(&state, &holder).await }
             });
             let outcome = round.await;
-            state.hub.wake();
             match outcome {
                 Ok(Ok(report)) if !report.is_empty() => tracing::info!(
                     abandoned = report.abandoned,

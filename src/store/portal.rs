@@ -259,10 +259,7 @@ const MAX_BRANCHES: usize = 48;
 /// branch reads one range in order and stops after a page; the pages are
 /// merged. Empty when one query does as well (one range, or too many).
 async fn branches(db: &Db, query: &ListQuery) -> Result<Vec<(i64, Option<String>)>, StoreError> {
-    // A text search's matches are found once per query: per branch they
-    // would be found again in every branch.
-    let searching = query.text.as_deref().is_some_and(|t| !t.trim().is_empty());
-    if query.view != View::Org || searching {
+    if query.view != View::Org {
         return Ok(Vec::new());
     }
     let visible: Vec<i64> = if let Some(orgs) = &query.visible_orgs {
