@@ -13,7 +13,7 @@
 use std::{
     collections::HashMap,
     fmt::Debug,
-    sync::Mutex,
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -33,12 +33,16 @@ struct Entry<V> {
 #[derive(Debug)]
 pub struct CountCache<V> {
     entries: Mutex<HashMap<String, Entry<V>>>,
+    /// One computation per key at a time: requests that miss together wait
+    /// for the first one's result instead of all counting the same tickets.
+    computing: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl<V> Default for CountCache<V> {
     fn default() -> Self {
         Self {
             entries: Mutex::new(HashMap::new()),
+            computing: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -56,6 +60,21 @@ impl<V: Clone> CountCache<V> {
     where
         F: Future<Output = Result<V, E>>,
     {
+        if let Some(value) = self.get(&key, generation) {
+            return Ok(value);
+        }
+        let turn = {
+            let mut computing = self
+                .computing
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if computing.len() >= MAX_ENTRIES {
+                computing.retain(|_, lock| Arc::strong_count(lock) > 1);
+            }
+            Arc::clone(computing.entry(key.clone()).or_default())
+        };
+        let _turn = turn.lock().await;
+        // Whoever held the turn may have just computed it.
         if let Some(value) = self.get(&key, generation) {
             return Ok(value);
         }
@@ -123,6 +142,29 @@ mod tests {
             cache.get_or_compute("q".into(), 2, computed(14)).await,
             Ok(12)
         );
+    }
+
+    #[tokio::test]
+    async fn requests_that_miss_together_count_once() {
+        let cache = Arc::new(CountCache::<i64>::default());
+        let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut waiting = Vec::new();
+        for _ in 0..8 {
+            let (cache, runs) = (Arc::clone(&cache), Arc::clone(&runs));
+            waiting.push(tokio::spawn(async move {
+                cache
+                    .get_or_compute("q".into(), 1, async {
+                        runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        Ok::<_, ()>(42)
+                    })
+                    .await
+            }));
+        }
+        for task in waiting {
+            assert_eq!(task.await.unwrap(), Ok(42));
+        }
+        assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 
     #[tokio::test]
