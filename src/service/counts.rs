@@ -162,7 +162,7 @@ mod tests {
             }));
         }
         for task in waiting {
-            assert_eq!(task.await.unwrap(), Ok(42));
+            assert_eq!(task.await.expect("the request finished"), Ok(42));
         }
         assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
