@@ -601,31 +601,7 @@ const MAX_OPTIONS: usize = 20;
 /// A stable value for an option, from its Portuguese text: lower-case ASCII
 /// letters and digits joined by dashes, accents dropped.
 fn option_value(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars().flat_map(char::to_lowercase) {
-        let c = match c {
-            'á' | 'à' | 'â' | 'ã' | 'ä' => 'a',
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'í' | 'ì' | 'î' | 'ï' => 'i',
-            'ó' | 'ò' | 'ô' | 'õ' | 'ö' => 'o',
-            'ú' | 'ù' | 'û' | 'ü' => 'u',
-            'ç' => 'c',
-            'ñ' => 'n',
-            other => other,
-        };
-        if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if !out.is_empty() && !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    while out.ends_with('-') {
-        out.pop();
-    }
-    if out.is_empty() {
-        out.push_str("opcao");
-    }
-    out
+    super::slug(text, usize::MAX, "opcao")
 }
 
 fn parse_options(text: &str) -> Result<Vec<ChoiceOption>, &'static str> {

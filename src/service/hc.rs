@@ -610,38 +610,7 @@ pub fn markdown_text(source: &str) -> String {
 /// A URL slug: lower-case ASCII letters and digits joined by hyphens, accents
 /// dropped, at most 80 characters.
 pub fn slugify(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars().flat_map(char::to_lowercase) {
-        let c = fold_char(c);
-        if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if !out.is_empty() && !out.ends_with('-') {
-            out.push('-');
-        }
-        if out.len() >= 80 {
-            break;
-        }
-    }
-    let slug = out.trim_end_matches('-').to_owned();
-    if slug.is_empty() {
-        "artigo".to_owned()
-    } else {
-        slug
-    }
-}
-
-fn fold_char(c: char) -> char {
-    match c {
-        'á' | 'à' | 'â' | 'ã' | 'ä' | 'å' => 'a',
-        'é' | 'è' | 'ê' | 'ë' => 'e',
-        'í' | 'ì' | 'î' | 'ï' => 'i',
-        'ó' | 'ò' | 'ô' | 'õ' | 'ö' => 'o',
-        'ú' | 'ù' | 'û' | 'ü' => 'u',
-        'ç' => 'c',
-        'ñ' => 'n',
-        'ý' | 'ÿ' => 'y',
-        c => c,
-    }
+    super::slug(text, 80, "artigo")
 }
 
 /// A single-line text of 1 to `max` characters.
