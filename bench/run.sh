@@ -12,6 +12,7 @@
 #
 # Options: --tickets N --orgs N --users N --duration SECONDS --connections N
 #          --backend sqlite|postgres|both --no-append --quick
+#          --only 1,3,8   (some scenarios only, while working on them; never appended)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -29,6 +30,7 @@ while [ $# -gt 0 ]; do
     --connections) connections=$2; shift 2 ;;
     --backend) backend=$2; shift 2 ;;
     --no-append) append=0; shift ;;
+    --only) only=$2 append=0; shift 2 ;;
     --quick) quick=1 tickets=400 orgs=12 users=60 duration=2 connections=8 append=0; shift ;;
     *) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -116,6 +118,9 @@ n,u=float(m.group(1)),m.group(2)
 print(f'{n/1000 if u==\"us\" else n*1000 if u==\"s\" else n*60000 if u==\"m\" else n:.2f}')" "$1"
 }
 
+# Whether scenario $1 runs (all of them unless --only).
+want() { [ -z "${only:-}" ] || [[ ",$only," == *",$1,"* ]]; }
+
 results=()   # "backend|scenario|rps|p50|p99|errors"
 commands=()
 # Runs wrk; $1 backend, $2 scenario name, $3 cookie ('' for none), $4 URL path, [$5 lua script]
@@ -199,54 +204,72 @@ for db in "${backends[@]}"; do
   agent=$(login agente@bench.example chamado-bench)
   [ -n "$customer" ] && [ -n "$agent" ] || fail "no session cookie after login"
 
-  drive "$db" "1 company view, one status" "$customer" "/portal/tickets?view=org&org=1&status=in_progress"
-  # 40 pages deep, following the list's own "next" links.
-  path="/portal/tickets?view=org&org=1&status=in_progress"
-  for _ in $(seq 1 40); do
-    next=$(curl -s -H "Cookie: chamado_session=$customer" "$base$path" |
-      grep -o 'rel="next" href="[^"]*"' | head -1 | sed 's/rel="next" href="//; s/"$//' || true)
-    next=$(python3 -c 'import html, sys; print(html.unescape(sys.argv[1]))' "$next")
-    [ -n "$next" ] || break
-    path=$next
-  done
-  drive "$db" "2 the same, 40 pages deep" "$customer" "$path"
-  ticket=$(query "$detail_query")
-  [ -n "$ticket" ] || ticket=$(query "select id from tickets where organization_id = 1 order by id limit 1")
-  drive "$db" "3 ticket detail" "$customer" "/portal/tickets/$ticket"
-  drive "$db" "4 free-text search, company view" "$customer" "/portal/tickets?view=org&q=boleto"
-  csrf=$(csrf_of "$customer")
-  [ -n "$csrf" ] || fail "no CSRF token for the new-ticket form"
-  lua="$work/open-ticket.lua"
-  sed "s/@CSRF@/$csrf/" "$root/bench/open-ticket.lua" >"$lua"
-  before=$(query "select count(*) from tickets")
-  drive "$db" "5 open a ticket (POST)" "$customer" "/portal/tickets?csrf_token=$csrf" "$lua"
-  after=$(query "select count(*) from tickets")
-  echo "    tickets opened: $((after - before))"
-  drive "$db" "6 agent queue Em Tratativa" "$agent" "/agent?queue=in_progress&org=1&type=incident"
-  drive "$db" "7 Help Center search" "$customer" "/hc/search?q=senha"
+  if want 1; then
+    drive "$db" "1 company view, one status" "$customer" "/portal/tickets?view=org&org=1&status=in_progress"
+  fi
+  if want 2; then
+    # 40 pages deep, following the list's own "next" links.
+    path="/portal/tickets?view=org&org=1&status=in_progress"
+    for _ in $(seq 1 40); do
+      next=$(curl -s -H "Cookie: chamado_session=$customer" "$base$path" |
+        grep -o 'rel="next" href="[^"]*"' | head -1 | sed 's/rel="next" href="//; s/"$//' || true)
+      next=$(python3 -c 'import html, sys; print(html.unescape(sys.argv[1]))' "$next")
+      [ -n "$next" ] || break
+      path=$next
+    done
+    drive "$db" "2 the same, 40 pages deep" "$customer" "$path"
+  fi
+  if want 3; then
+    ticket=$(query "$detail_query")
+    [ -n "$ticket" ] || ticket=$(query "select id from tickets where organization_id = 1 order by id limit 1")
+    drive "$db" "3 ticket detail" "$customer" "/portal/tickets/$ticket"
+  fi
+  if want 4; then
+    drive "$db" "4 free-text search, company view" "$customer" "/portal/tickets?view=org&q=boleto"
+  fi
+  if want 5; then
+    csrf=$(csrf_of "$customer")
+    [ -n "$csrf" ] || fail "no CSRF token for the new-ticket form"
+    lua="$work/open-ticket.lua"
+    sed "s/@CSRF@/$csrf/" "$root/bench/open-ticket.lua" >"$lua"
+    before=$(query "select count(*) from tickets")
+    drive "$db" "5 open a ticket (POST)" "$customer" "/portal/tickets?csrf_token=$csrf" "$lua"
+    after=$(query "select count(*) from tickets")
+    echo "    tickets opened: $((after - before))"
+  fi
+  if want 6; then
+    drive "$db" "6 agent queue Em Tratativa" "$agent" "/agent?queue=in_progress&org=1&type=incident"
+  fi
+  if want 7; then
+    drive "$db" "7 Help Center search" "$customer" "/hc/search?q=senha"
+  fi
   rss[$db]=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$server_pid/status")
   echo "    peak RSS ${rss[$db]} MB"
   stop_server
 done
 
-echo "==> ceiling: bare axum hello world"
-"$hello" "$host:$hello_port" >>"$log" 2>&1 &
-server_pid=$!
-since=$(python3 -c 'import time; print(time.time())')
-wait_ready "http://$host:$hello_port/" "$since" >/dev/null
-base_saved=$base
-base="http://$host:$hello_port"
-drive hello "8 hello world (ceiling)" "" "/"
-base=$base_saved
-stop_server
-hello_rps=$(IFS='|' read -r _ _ r _ <<<"${results[-1]}"; echo "$r")
+hello_rps=""
+if want 8; then
+  echo "==> ceiling: bare axum hello world"
+  "$hello" "$host:$hello_port" >>"$log" 2>&1 &
+  server_pid=$!
+  since=$(python3 -c 'import time; print(time.time())')
+  wait_ready "http://$host:$hello_port/" "$since" >/dev/null
+  base_saved=$base
+  base="http://$host:$hello_port"
+  drive hello "8 hello world (ceiling)" "" "/"
+  base=$base_saved
+  stop_server
+  hello_rps=$(IFS='|' read -r _ _ r _ <<<"${results[-1]}"; echo "$r")
+fi
 
 table=$(
   echo "| backend | scenario | req/s | p50 ms | p99 ms | errors | vs hello |"
   echo "|---|---|---:|---:|---:|---:|---:|"
   for row in "${results[@]}"; do
     IFS='|' read -r b s r p50 p99 e <<<"$row"
-    ratio=$(python3 -c "print(f'{float(\"$r\") / float(\"$hello_rps\") * 100:.0f} %')")
+    ratio=-
+    [ -n "$hello_rps" ] && ratio=$(python3 -c "print(f'{float(\"$r\") / float(\"$hello_rps\") * 100:.0f} %')")
     echo "| $b | $s | $r | $p50 | $p99 | $e | $ratio |"
   done
   echo

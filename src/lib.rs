@@ -47,6 +47,8 @@ pub struct AppState {
     /// Status counts of portal lists and agent queues (`service::counts`).
     pub portal_counts: Arc<service::counts::CountCache<Vec<(String, i64)>>>,
     pub queue_counts: Arc<service::counts::CountCache<crate::store::agent::QueueCounts>>,
+    /// Sessions and memberships read by this node (`service::node_cache`).
+    pub node_cache: Arc<service::node_cache::NodeCache>,
     /// Set only by `chamado demo`: enables the host-platform simulator.
     pub demo_mode: bool,
 }
@@ -67,6 +69,7 @@ impl AppState {
             hub: crate::realtime::Hub::new(),
             portal_counts: Arc::default(),
             queue_counts: Arc::default(),
+            node_cache: Arc::default(),
             demo_mode: false,
         })
     }

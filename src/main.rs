@@ -18,6 +18,12 @@ use chamado::{
 use clap::{Args, Parser, Subcommand};
 use secrecy::SecretString;
 
+/// mimalloc instead of the system allocator: a page allocates many small
+/// strings and rows on several threads (the runtime's and each SQLite
+/// connection's), where glibc's arenas contend and consolidate.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Chamado: a self-hosted help desk with a customer ticket portal.
 ///
 /// Configuration comes from defaults, then `chamado.toml` (or --config), then

@@ -23,7 +23,7 @@
 use std::{
     sync::{
         Arc,
-        atomic::{AtomicI64, AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering},
     },
     time::Duration,
 };
@@ -84,6 +84,14 @@ struct Inner {
     /// Changes whenever data may have changed (a write on this node, an
     /// event from any node): caches of derived values (counts) compare it.
     generation: AtomicU64,
+    /// Changes whenever rows this node caches (sessions, users,
+    /// memberships, organizations, some settings) may have changed: a write
+    /// request on this node, or on PostgreSQL a `chamado_cache` notice from
+    /// any node (`service::node_cache`).
+    cache_generation: AtomicU64,
+    /// On PostgreSQL: whether this node is listening for `chamado_cache`
+    /// (while it is not, another node's change could go unnoticed).
+    cache_heard: AtomicBool,
 }
 
 impl Default for Hub {
@@ -103,6 +111,8 @@ impl Hub {
                 started: watch::Sender::new(false),
                 closing: watch::Sender::new(false),
                 generation: AtomicU64::new(0),
+                cache_generation: AtomicU64::new(0),
+                cache_heard: AtomicBool::new(false),
             }),
         }
     }
@@ -116,6 +126,7 @@ impl Hub {
     /// Asks the pump to look for new events now (after this node wrote).
     pub fn wake(&self) {
         self.inner.generation.fetch_add(1, Ordering::AcqRel);
+        self.cached_rows_changed();
         self.inner.wake.notify_one();
     }
 
@@ -125,6 +136,29 @@ impl Hub {
     /// same.
     pub fn generation(&self) -> u64 {
         self.inner.generation.load(Ordering::Acquire)
+    }
+
+    /// Rows this node caches may have changed: they are read again.
+    pub fn cached_rows_changed(&self) {
+        self.inner.cache_generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The generation of cached rows (see [`Hub::cached_rows_changed`]). `None` when
+    /// changes made by other nodes could go unheard (`cross_node`: on
+    /// PostgreSQL, while this node is not listening), so nothing may be
+    /// reused.
+    pub fn cache_generation(&self, cross_node: bool) -> Option<u64> {
+        if cross_node && !self.inner.cache_heard.load(Ordering::Acquire) {
+            return None;
+        }
+        Some(self.inner.cache_generation.load(Ordering::Acquire))
+    }
+
+    /// Whether other nodes' changes to cached rows are heard from now on (the
+    /// listener is listening) or may be missed (it was lost).
+    fn set_cache_heard(&self, heard: bool) {
+        self.inner.cache_heard.store(heard, Ordering::Release);
+        self.cached_rows_changed();
     }
 
     /// The last event id broadcast on this node: a view that loads its

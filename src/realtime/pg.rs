@@ -27,10 +27,13 @@ use sqlx::{
 };
 use tokio::sync::mpsc;
 
-use super::{BATCH, Notice, TriageNotice, newest_id};
+use super::{BATCH, Hub, Notice, TriageNotice, newest_id};
 use crate::{
     AppState,
-    store::events::{self, EVENTS_CHANNEL, TRIAGE_CHANNEL},
+    store::{
+        events::{self, EVENTS_CHANNEL, TRIAGE_CHANNEL},
+        sessions::CACHE_CHANNEL,
+    },
 };
 
 /// The `application_name` of the listening connection (visible in
@@ -115,7 +118,7 @@ impl Seen {
 /// Runs the node's listener and pump forever.
 pub(super) async fn run(state: AppState, pool: PgPool) {
     let (sender, mut heard) = mpsc::channel(4096);
-    tokio::spawn(listen(listener_pool(&pool), sender));
+    tokio::spawn(listen(listener_pool(&pool), sender, state.hub.clone()));
     let hub = state.hub.clone();
     // Listening first, then the newest id: an event committed after that
     // read is notified.
@@ -247,7 +250,7 @@ fn listener_pool(pool: &PgPool) -> PgPool {
 
 /// Listens on both channels, forwarding what it hears; after any loss it
 /// says so and listens again.
-async fn listen(pool: PgPool, heard: mpsc::Sender<Heard>) {
+async fn listen(pool: PgPool, heard: mpsc::Sender<Heard>, hub: Hub) {
     loop {
         let mut listener = match PgListener::connect_with(&pool).await {
             Ok(listener) => listener,
@@ -258,7 +261,10 @@ async fn listen(pool: PgPool, heard: mpsc::Sender<Heard>) {
             }
         };
         listener.ignore_pool_close_event(true);
-        if let Err(error) = listener.listen_all([EVENTS_CHANNEL, TRIAGE_CHANNEL]).await {
+        if let Err(error) = listener
+            .listen_all([EVENTS_CHANNEL, TRIAGE_CHANNEL, CACHE_CHANNEL])
+            .await
+        {
             tracing::warn!(%error, "live updates: LISTEN failed; retrying");
             tokio::time::sleep(RETRY).await;
             continue;
@@ -266,6 +272,7 @@ async fn listen(pool: PgPool, heard: mpsc::Sender<Heard>) {
         if heard.send(Heard::Listening).await.is_err() {
             return;
         }
+        hub.set_cache_heard(true);
         loop {
             let message = match listener.try_recv().await {
                 Ok(Some(notification)) => match notification.channel() {
@@ -277,10 +284,16 @@ async fn listen(pool: PgPool, heard: mpsc::Sender<Heard>) {
                         Ok(notice) => Heard::Triage(notice),
                         Err(_) => continue,
                     },
+                    CACHE_CHANNEL => {
+                        hub.cached_rows_changed();
+                        continue;
+                    }
                     _ => continue,
                 },
                 // The connection was lost and is listening again.
                 Ok(None) => {
+                    // Listening again, but what was sent meanwhile is gone.
+                    hub.set_cache_heard(true);
                     if heard.send(Heard::Lost).await.is_err()
                         || heard.send(Heard::Listening).await.is_err()
                     {
@@ -290,6 +303,7 @@ async fn listen(pool: PgPool, heard: mpsc::Sender<Heard>) {
                 }
                 Err(error) => {
                     tracing::warn!(%error, "live updates: the listener failed; listening again");
+                    hub.set_cache_heard(false);
                     if heard.send(Heard::Lost).await.is_err() {
                         return;
                     }

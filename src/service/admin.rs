@@ -787,7 +787,9 @@ async fn load_hours(state: &AppState) -> Result<StoredHours, StoreError> {
 }
 
 async fn save_hours(state: &AppState, hours: &StoredHours) -> Result<(), StoreError> {
-    store::settings::put(&state.db, calendar::SETTING, hours, state.clock.now()).await
+    store::settings::put(&state.db, calendar::SETTING, hours, state.clock.now()).await?;
+    state.hub.cached_rows_changed();
+    Ok(())
 }
 
 /// One weekday's hours as the form shows them.

@@ -124,7 +124,7 @@ impl AutomationSettings {
 /// The settings in force: the stored ones, completed with the defaults.
 pub async fn load(state: &AppState) -> Result<AutomationSettings, StoreError> {
     let defaults = AutomationSettings::defaults(&state.config);
-    let stored = store::settings::get::<Stored>(&state.db, SETTING)
+    let stored = super::node_cache::setting::<Stored>(state, SETTING)
         .await?
         .unwrap_or_default();
     Ok(AutomationSettings {
@@ -148,6 +148,7 @@ pub async fn load(state: &AppState) -> Result<AutomationSettings, StoreError> {
 pub async fn save(state: &AppState, settings: &AutomationSettings) -> Result<(), AutomationsError> {
     settings.validate().map_err(AutomationsError::Invalid)?;
     store::settings::put(&state.db, SETTING, settings, state.clock.now()).await?;
+    state.hub.cached_rows_changed();
     Ok(())
 }
 

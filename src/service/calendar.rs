@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     AppState,
     domain::{self, BusinessCalendar},
-    store::{self, StoreError},
+    store::StoreError,
 };
 
 /// The setting key.
@@ -67,7 +67,7 @@ impl BusinessHours {
 
 /// The stored business hours, or the default.
 pub async fn business_hours(state: &AppState) -> Result<BusinessHours, StoreError> {
-    if let Some(stored) = store::settings::get::<BusinessHours>(&state.db, SETTING).await? {
+    if let Some(stored) = super::node_cache::setting::<BusinessHours>(state, SETTING).await? {
         return Ok(stored);
     }
     let tz = state.config.time_zone();

@@ -13,7 +13,8 @@
 use std::{
     collections::HashMap,
     fmt::Debug,
-    sync::{Arc, Mutex},
+    hash::Hash,
+    sync::{Arc, Mutex, PoisonError},
     time::{Duration, Instant},
 };
 
@@ -29,10 +30,83 @@ struct Entry<V> {
     value: V,
 }
 
+/// Values by key, each valid while the generation it was read at is
+/// current and for at most `max_age`; when `max_entries` are kept, the map
+/// starts over. Read the generation before reading the value: a write that
+/// lands meanwhile moves it on, so the value is not reused.
+#[derive(Debug)]
+pub(crate) struct GenerationMap<K, V> {
+    entries: Mutex<HashMap<K, Entry<V>>>,
+    max_age: Duration,
+    max_entries: usize,
+}
+
+impl<K, V> GenerationMap<K, V> {
+    pub(crate) fn new(max_age: Duration, max_entries: usize) -> Self {
+        Self {
+            entries: Mutex::new(HashMap::new()),
+            max_age,
+            max_entries,
+        }
+    }
+}
+
+impl<K: Eq + Hash, V: Clone> GenerationMap<K, V> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, Entry<V>>> {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The value read at `generation`, unless too old.
+    pub(crate) fn get<Q>(&self, key: &Q, generation: u64) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
+        self.lock()
+            .get(key)
+            .filter(|e| e.generation == generation && e.at.elapsed() < self.max_age)
+            .map(|e| e.value.clone())
+    }
+
+    pub(crate) fn put(&self, key: K, value: V, generation: u64) {
+        let mut entries = self.lock();
+        if entries.len() >= self.max_entries {
+            entries.clear();
+        }
+        entries.insert(
+            key,
+            Entry {
+                generation,
+                at: Instant::now(),
+                value,
+            },
+        );
+    }
+
+    /// Changes a kept value in place (keeping its generation and age).
+    pub(crate) fn update<Q>(&self, key: &Q, change: impl FnOnce(&mut V))
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
+        if let Some(entry) = self.lock().get_mut(key) {
+            change(&mut entry.value);
+        }
+    }
+
+    pub(crate) fn remove<Q>(&self, key: &Q)
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
+        self.lock().remove(key);
+    }
+}
+
 /// Counts by query.
 #[derive(Debug)]
 pub struct CountCache<V> {
-    entries: Mutex<HashMap<String, Entry<V>>>,
+    entries: GenerationMap<String, V>,
     /// One computation per key at a time: requests that miss together wait
     /// for the first one's result instead of all counting the same tickets.
     computing: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -41,7 +115,7 @@ pub struct CountCache<V> {
 impl<V> Default for CountCache<V> {
     fn default() -> Self {
         Self {
-            entries: Mutex::new(HashMap::new()),
+            entries: GenerationMap::new(MAX_AGE, MAX_ENTRIES),
             computing: Mutex::new(HashMap::new()),
         }
     }
@@ -79,33 +153,12 @@ impl<V: Clone> CountCache<V> {
             return Ok(value);
         }
         let value = compute.await?;
-        let mut entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if entries.len() >= MAX_ENTRIES {
-            entries.clear();
-        }
-        entries.insert(
-            key,
-            Entry {
-                generation,
-                at: Instant::now(),
-                value: value.clone(),
-            },
-        );
+        self.entries.put(key, value.clone(), generation);
         Ok(value)
     }
 
     fn get(&self, key: &str, generation: u64) -> Option<V> {
-        let entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        entries
-            .get(key)
-            .filter(|e| e.generation == generation && e.at.elapsed() < MAX_AGE)
-            .map(|e| e.value.clone())
+        self.entries.get(key, generation)
     }
 }
 
@@ -117,6 +170,29 @@ pub fn key_of(query: &impl Debug) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_entry_is_reused_only_at_its_generation() {
+        let map: GenerationMap<i64, i64> = GenerationMap::new(MAX_AGE, 10);
+        map.put(1, 10, 5);
+        assert_eq!(map.get(&1, 5), Some(10));
+        assert_eq!(map.get(&1, 6), None);
+        map.update(&1, |v| *v = 11);
+        assert_eq!(map.get(&1, 5), Some(11));
+        map.remove(&1);
+        assert_eq!(map.get(&1, 5), None);
+    }
+
+    #[test]
+    fn a_full_map_starts_over() {
+        let map: GenerationMap<usize, usize> = GenerationMap::new(MAX_AGE, 10);
+        for i in 0..10 {
+            map.put(i, i, 0);
+        }
+        map.put(10, 0, 0);
+        assert_eq!(map.get(&0, 0), None);
+        assert_eq!(map.get(&10, 0), Some(0));
+    }
 
     #[tokio::test]
     async fn a_count_is_reused_only_at_the_same_generation() {

@@ -9,8 +9,8 @@ use jiff::SignedDuration;
 use crate::{
     AppState,
     domain::UserId,
-    service::{random_hex, sha256_hex},
-    store::{self, StoreError, sessions::SessionWithUser, users::User},
+    service::{node_cache, random_hex, sha256_hex},
+    store::{self, StoreError, Ts, sessions::SessionWithUser, users::User},
 };
 
 /// A signed-in person, as every handler sees them.
@@ -62,37 +62,42 @@ pub async fn resolve(
         return Ok(None);
     }
     let id_hash = sha256_hex(cookie_value.as_bytes());
-    let Some(row) = store::sessions::find_with_user(&state.db, &id_hash).await? else {
-        return Ok(None);
-    };
     let now = state.clock.now();
     let idle_limit = SignedDuration::from_mins(i64::from(state.config.session_idle_minutes));
-    let SessionWithUser {
-        id_hash,
-        csrf_token,
-        last_seen_at,
-        expires_at,
-        user,
-        ..
-    } = row;
-    if expires_at.0 <= now || last_seen_at.0 + idle_limit <= now || !user.active {
-        store::sessions::delete(&state.db, &id_hash).await?;
+    let live = |row: &SessionWithUser| {
+        row.expires_at.0 > now && row.last_seen_at.0 + idle_limit > now && row.user.active
+    };
+    let mut row = node_cache::session(state, &id_hash, false).await?;
+    // What this node cached may be older than activity another node saw:
+    // read again before ending anything.
+    if row.as_deref().is_some_and(|row| !live(row)) {
+        row = node_cache::session(state, &id_hash, true).await?;
+    }
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    if !live(&row) {
+        store::sessions::delete(&state.db, &row.id_hash).await?;
+        node_cache::forget_session(state, &row.id_hash);
         return Ok(None);
     }
     // Activity is recorded at most once a minute: most requests need no write.
-    if now.duration_since(last_seen_at.0) >= SignedDuration::from_secs(60) {
-        store::sessions::touch(&state.db, &id_hash, now).await?;
+    if now.duration_since(row.last_seen_at.0) >= SignedDuration::from_secs(60) {
+        store::sessions::touch(&state.db, &row.id_hash, now).await?;
+        node_cache::touched(state, &row.id_hash, Ts(now));
     }
     Ok(Some(AuthSession {
-        id_hash,
-        csrf_token,
-        user,
+        id_hash: row.id_hash.clone(),
+        csrf_token: row.csrf_token.clone(),
+        user: row.user.clone(),
     }))
 }
 
 /// Ends a session.
 pub async fn end(state: &AppState, session: &AuthSession) -> Result<(), StoreError> {
-    store::sessions::delete(&state.db, &session.id_hash).await
+    store::sessions::delete(&state.db, &session.id_hash).await?;
+    node_cache::forget_session(state, &session.id_hash);
+    Ok(())
 }
 
 /// Deletes what can no longer be used: expired or idle sessions, SSO token

@@ -183,6 +183,8 @@ pub async fn accept(state: &AppState, token: &str) -> Result<(UserId, Lang), Sso
             StoreError::Conflict(_) => SsoError::EmailTaken,
             other => other.into(),
         })?;
+    // The profile and memberships may have changed, and this may be a GET.
+    state.hub.cached_rows_changed();
     let user = store::users::find(&state.db, user_id)
         .await?
         .ok_or(SsoError::Store(StoreError::NotFound))?;

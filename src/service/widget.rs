@@ -391,7 +391,7 @@ impl Context {
     async fn load(state: &AppState, viewer: &User) -> Result<Self, StoreError> {
         Ok(Self {
             questions: admin::triage_questions(state).await?,
-            memberships: store::users::memberships(&state.db, viewer.id).await?,
+            memberships: super::node_cache::memberships(state, viewer.id).await?,
             lang: Lang::parse(&viewer.locale).unwrap_or_else(|| state.config.lang()),
         })
     }

@@ -262,8 +262,11 @@ impl Db {
             .busy_timeout(Duration::from_secs(5))
             .pragma("temp_store", "memory")
             .log_statements(tracing::log::LevelFilter::Trace);
+        // A local file does not hang up: testing each connection before
+        // use would cost one more round trip to its thread per query.
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections)
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         Ok(Db::Sqlite(pool))

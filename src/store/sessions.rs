@@ -8,6 +8,11 @@ use sqlx::FromRow;
 use super::{Db, StoreError, Ts};
 use crate::{domain::UserId, with_db};
 
+/// On PostgreSQL, triggers (migration 0013) notify this channel whenever a
+/// session is deleted or a user, membership, organization or cached setting
+/// changes, so every node drops what it cached (`service::node_cache`).
+pub const CACHE_CHANNEL: &str = "chamado_cache";
+
 pub async fn create(
     db: &Db,
     id_hash: &str,

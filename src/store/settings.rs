@@ -7,15 +7,20 @@ use super::{Db, StoreError, Ts};
 use crate::with_db;
 
 pub async fn get<T: DeserializeOwned>(db: &Db, key: &str) -> Result<Option<T>, StoreError> {
-    let value: Option<String> = with_db!(db, |pool| {
+    get_raw(db, key)
+        .await?
+        .map(|v| serde_json::from_str(&v).map_err(|e| StoreError::Other(e.into())))
+        .transpose()
+}
+
+/// The stored JSON text of a setting.
+pub async fn get_raw(db: &Db, key: &str) -> Result<Option<String>, StoreError> {
+    Ok(with_db!(db, |pool| {
         sqlx::query_scalar("select value from settings where key = $1")
             .bind(key)
             .fetch_optional(pool)
             .await?
-    });
-    value
-        .map(|v| serde_json::from_str(&v).map_err(|e| StoreError::Other(e.into())))
-        .transpose()
+    }))
 }
 
 pub async fn put<T: Serialize>(

@@ -79,7 +79,7 @@ pub async fn show_profile(
     State(state): State<AppState>,
     SignedIn(ctx, session): SignedIn,
 ) -> Result<Response, AppError> {
-    let organizations = store::users::memberships(&state.db, session.user.id).await?;
+    let organizations = service::node_cache::memberships(&state, session.user.id).await?;
     let groups = store::users::groups(&state.db, session.user.id).await?;
     render(&ProfilePage {
         layout: Layout::new(&state, &ctx),
@@ -337,7 +337,7 @@ pub async fn list_tickets(
     let params = ListParams::parse(raw.as_deref());
     let tz = user_tz(&state, &session);
     let lang = ctx.lang;
-    let memberships = store::users::memberships(&state.db, session.user.id).await?;
+    let memberships = service::node_cache::memberships(&state, session.user.id).await?;
     let query = ListQuery {
         viewer: session.user.id.0,
         view: params.view,
@@ -1001,7 +1001,7 @@ pub async fn new_ticket(
     State(state): State<AppState>,
     SignedIn(ctx, session): SignedIn,
 ) -> Result<Response, AppError> {
-    let memberships = store::users::memberships(&state.db, session.user.id).await?;
+    let memberships = service::node_cache::memberships(&state, session.user.id).await?;
     let questions = service::admin::triage_questions(&state).await?;
     let form = NewTicketForm {
         submission_key: service::random_hex(16),
@@ -1026,7 +1026,7 @@ pub async fn create_ticket(
     SignedIn(ctx, session): SignedIn,
     multipart: Multipart,
 ) -> Result<Response, AppError> {
-    let memberships = store::users::memberships(&state.db, session.user.id).await?;
+    let memberships = service::node_cache::memberships(&state, session.user.id).await?;
     let questions = service::admin::triage_questions(&state).await?;
     let (fields, uploads, upload_error) = match read_multipart(&state, multipart).await {
         (fields, Ok(uploads)) => (fields, uploads, None),

@@ -142,8 +142,10 @@ async fn counts_follow_the_viewers_memberships() {
     let page = browser.get("/portal/tickets?view=org").await;
     assert_eq!(shown_count(&page.body, TicketStatus::Sent), 1);
 
-    // Ana leaves the organization without any write on this node's HTTP
-    // side (as a sign-in elsewhere would do it): the count goes with it.
+    // Ana leaves the organization without any write request on this node
+    // (as a sign-in through SSO does it): the writer tells the node, as SSO
+    // sign-ins do here and PostgreSQL's triggers do for every node, and the
+    // count goes with the membership.
     let db = &app.state.db;
     chamado::with_db!(db, |pool| {
         sqlx::query("delete from memberships where user_id = $1")
@@ -152,6 +154,7 @@ async fn counts_follow_the_viewers_memberships() {
             .await
             .unwrap();
     });
+    app.state.hub.cached_rows_changed();
     let page = browser.get("/portal/tickets?view=org").await;
     assert_eq!(shown_count(&page.body, TicketStatus::Sent), 0);
 }

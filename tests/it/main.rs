@@ -19,6 +19,7 @@ mod hc;
 mod health;
 mod jobs;
 mod mail;
+mod node_cache;
 mod portal;
 mod portal_pages;
 mod realtime;

@@ -976,6 +976,8 @@ async fn dates_read_as_pt_br_in_the_users_time_zone() {
     store::users::set_locale(&tc.state.db, ana, "pt-BR", "America/Manaus", tc.clock.now())
         .await
         .unwrap();
+    // (The account page saves it with a request, which tells the node.)
+    tc.state.hub.cached_rows_changed();
     let page = browser.get("/portal/tickets").await;
     assert!(page.body.contains("10/03/2026 13:00"), "{}", page.body);
 }

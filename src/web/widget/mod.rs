@@ -319,7 +319,7 @@ async fn create_session(
 
 /// `GET /widget/api/me`.
 async fn show_me(State(state): State<AppState>, bearer: Bearer) -> ApiResult {
-    let memberships = crate::store::users::memberships(&state.db, bearer.0.id).await?;
+    let memberships = crate::service::node_cache::memberships(&state, bearer.0.id).await?;
     let brand = service::admin::current_branding(&state);
     Ok(json_response(
         StatusCode::OK,
