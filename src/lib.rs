@@ -49,6 +49,9 @@ pub struct AppState {
     pub queue_counts: Arc<service::counts::CountCache<crate::store::agent::QueueCounts>>,
     /// Sessions and memberships read by this node (`service::node_cache`).
     pub node_cache: Arc<service::node_cache::NodeCache>,
+    /// Writes new portal tickets several per transaction on SQLite
+    /// (`store::group_commit`).
+    pub ticket_writer: Arc<crate::store::group_commit::TicketWriter>,
     /// Set only by `chamado demo`: enables the host-platform simulator.
     pub demo_mode: bool,
 }
@@ -70,6 +73,7 @@ impl AppState {
             portal_counts: Arc::default(),
             queue_counts: Arc::default(),
             node_cache: Arc::default(),
+            ticket_writer: Arc::default(),
             demo_mode: false,
         })
     }

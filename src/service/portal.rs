@@ -506,23 +506,22 @@ pub async fn open_ticket(
         description_with_answers.as_str()
     };
     let files = super::attachments::store_uploads(state, uploads).await?;
-    let result = store::tickets::create_from_form(
-        &state.db,
-        &NewPortalTicket {
-            ticket: NewTicket {
-                subject,
-                description,
-                ticket_type: ticket_type.unwrap_or(TicketType::Support),
-                organization,
-                requester: viewer,
-                channel: "portal",
-            },
-            submission_key: key,
-            files: &files,
+    let new = NewPortalTicket {
+        ticket: NewTicket {
+            subject,
+            description,
+            ticket_type: ticket_type.unwrap_or(TicketType::Support),
+            organization,
+            requester: viewer,
+            channel: "portal",
         },
-        state.clock.now(),
-    )
-    .await;
+        submission_key: key,
+        files: &files,
+    };
+    let writer = &state.ticket_writer;
+    let result = writer
+        .create_from_form(&state.db, &new, state.clock.now())
+        .await;
     match result {
         Ok((id, true)) => Ok((id, true)),
         Ok((id, false)) => {

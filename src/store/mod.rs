@@ -13,6 +13,7 @@ pub mod bench;
 pub mod contacts;
 pub mod demo;
 pub mod events;
+pub mod group_commit;
 pub mod hc;
 pub mod jobs;
 pub mod mail;

@@ -351,66 +351,100 @@ pub struct NewPortalTicket<'a> {
 
 /// Opens a ticket as *Enviado* with its first status event and its files,
 /// in one transaction. When the submission key was used already, nothing is
-/// written and the existing ticket is returned with `false`.
+/// written and the existing ticket is returned with `false`. (On SQLite the
+/// portal goes through `store::group_commit`, which writes several such
+/// tickets per transaction.)
 pub async fn create_from_form(
     db: &Db,
     new: &NewPortalTicket<'_>,
     now: Timestamp,
 ) -> Result<(TicketId, bool), StoreError> {
-    let t = &new.ticket;
-    let (id, created): (i64, bool) = with_db!(db, |pool| {
+    let (id, created) = with_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
+        let written = insert_from_form(&mut tx, new, now).await?;
+        if written.1 {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
+        written
+    });
+    Ok((TicketId(id), created))
+}
+
+/// The writes of [`create_from_form`] inside an open transaction: the
+/// ticket id and whether it was created (`false`: the submission key
+/// belongs to a ticket of this requester already, nothing was written).
+/// A key used by someone else is a `Conflict`.
+pub(crate) async fn insert_from_form<DB>(
+    tx: &mut crate::store::WriteTx<DB>,
+    new: &NewPortalTicket<'_>,
+    now: Timestamp,
+) -> Result<(i64, bool), StoreError>
+where
+    DB: sqlx::Database,
+    for<'e> &'e mut DB::Connection: sqlx::Executor<'e, Database = DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB> + sqlx::Decode<'q, DB>,
+    for<'q> Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Ts: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> sqlx::types::Json<serde_json::Value>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    (i64,): for<'r> sqlx::FromRow<'r, DB::Row>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
+    let t = &new.ticket;
+    // One statement in the usual case; the key's owner is looked up only
+    // when the key was taken.
+    let inserted: Option<i64> = sqlx::query_scalar(
+        "insert into tickets (subject, description, ticket_type, status, organization_id, requester_id, channel, created_at, updated_at, submission_key) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) on conflict (submission_key) do nothing returning id",
+    )
+    .bind(t.subject)
+    .bind(t.description)
+    .bind(t.ticket_type.key())
+    .bind(TicketStatus::Sent.key())
+    .bind(t.organization.map(|o| o.0))
+    .bind(t.requester.0)
+    .bind(t.channel)
+    .bind(Ts(now))
+    .bind(new.submission_key)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(id) = inserted else {
         let existing: Option<i64> = sqlx::query_scalar(
             "select id from tickets where submission_key = $1 and requester_id = $2",
         )
         .bind(new.submission_key)
         .bind(t.requester.0)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
-        if let Some(id) = existing {
-            tx.rollback().await?;
-            (id, false)
-        } else {
-            let id: i64 = sqlx::query_scalar(
-                "insert into tickets (subject, description, ticket_type, status, organization_id, requester_id, channel, created_at, updated_at, submission_key) \
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) returning id",
-            )
-            .bind(t.subject)
-            .bind(t.description)
-            .bind(t.ticket_type.key())
-            .bind(TicketStatus::Sent.key())
-            .bind(t.organization.map(|o| o.0))
-            .bind(t.requester.0)
-            .bind(t.channel)
-            .bind(Ts(now))
-            .bind(new.submission_key)
-            .fetch_one(&mut *tx)
-            .await?;
-            sqlx::query(
-                "insert into status_events (ticket_id, from_status, to_status, at, actor_kind, actor_id) values ($1, null, $2, $3, $4, $5)",
-            )
-            .bind(id)
-            .bind(TicketStatus::Sent.key())
-            .bind(Ts(now))
-            .bind(ActorKind::Customer.key())
-            .bind(t.requester.0)
-            .execute(&mut *tx)
-            .await?;
-            insert_files(&mut tx, id, None, t.requester.0, new.files, now).await?;
-            events::append(
-                &mut tx,
-                id,
-                EventKind::Created,
-                events::actor(ActorKind::Customer, Some(t.requester)),
-                now,
-                json!({ "status": TicketStatus::Sent.key() }),
-            )
-            .await?;
-            tx.commit().await?;
-            (id, true)
-        }
-    });
-    Ok((TicketId(id), created))
+        return existing
+            .map(|id| (id, false))
+            .ok_or_else(|| StoreError::Conflict("tickets.submission_key".into()));
+    };
+    sqlx::query(
+        "insert into status_events (ticket_id, from_status, to_status, at, actor_kind, actor_id) values ($1, null, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(TicketStatus::Sent.key())
+    .bind(Ts(now))
+    .bind(ActorKind::Customer.key())
+    .bind(t.requester.0)
+    .execute(&mut **tx)
+    .await?;
+    insert_files(tx, id, None, t.requester.0, new.files, now).await?;
+    events::append(
+        tx,
+        id,
+        EventKind::Created,
+        events::actor(ActorKind::Customer, Some(t.requester)),
+        now,
+        json!({ "status": TicketStatus::Sent.key() }),
+    )
+    .await?;
+    Ok((id, true))
 }
 
 /// A customer's public reply: the comment, its files and (when the rules

@@ -15,6 +15,7 @@ mod counts;
 mod crash;
 mod demo;
 mod events;
+mod group_commit;
 mod hc;
 mod health;
 mod jobs;
