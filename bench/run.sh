@@ -19,7 +19,7 @@ root=$(pwd)
 invocation="bench/run.sh $*"
 
 tickets=1000000 orgs=10000 users=100000 comments=5
-duration=15 connections=32 backend=both append=1 quick=0
+duration=15 warmup=3 connections=32 backend=both append=1 quick=0
 pg_admin_url=${CHAMADO_BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -31,7 +31,7 @@ while [ $# -gt 0 ]; do
     --backend) backend=$2; shift 2 ;;
     --no-append) append=0; shift ;;
     --only) only=$2 append=0; shift 2 ;;
-    --quick) quick=1 tickets=400 orgs=12 users=60 duration=2 connections=8 append=0; shift ;;
+    --quick) quick=1 tickets=400 orgs=12 users=60 duration=2 warmup=1 connections=8 append=0; shift ;;
     *) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -130,6 +130,11 @@ drive() {
   [ -n "$cookie" ] && args+=(-H "Cookie: chamado_session=$cookie")
   [ -n "$script" ] && args+=(-s "$script")
   local out
+  if [ -z "$script" ]; then
+    # Warm-up, not measured: statement caches, page cache, cached counts.
+    timeout $((warmup + 30)) wrk -t2 "-c$connections" "-d${warmup}s" --timeout 5s \
+      ${cookie:+-H "Cookie: chamado_session=$cookie"} "$base$path" >/dev/null 2>&1 || fail "wrk warm-up failed"
+  fi
   out=$(timeout $((duration + 30)) wrk "${args[@]}" "$base$path" 2>&1) || fail "wrk failed: $out"
   echo "$out" >>"$log"
   commands+=("wrk -t2 -c$connections -d${duration}s --latency --timeout 5s ${cookie:+-H 'Cookie: chamado_session=…' }${script:+-s ${script#"$root"/} }'$base$path'")

@@ -75,9 +75,10 @@ pub struct ListQuery {
     pub before: Option<Cursor>,
     pub limit: i64,
     /// The viewer's organizations whose tickets they may see, when the
-    /// caller has just read them (saves a query). Only used to split a
-    /// company list into index ranges: the authorization is always the
-    /// query's own condition on the memberships.
+    /// caller knows them (saves a query). Only used to choose index ranges
+    /// (one per organization, or the organizations a company list names
+    /// when no filter does): the authorization is always the query's own
+    /// condition on the memberships.
     pub visible_orgs: Option<Vec<i64>>,
 }
 
@@ -103,8 +104,8 @@ pub struct ListPage {
     pub has_previous: bool,
 }
 
-/// `where` conditions shared by the list and its status counts. The scope
-/// comes first and is never optional.
+/// `where` conditions shared by the list (`with_status`) and its status
+/// counts. The scope comes first and is never optional.
 fn push_conditions<DB>(q: &mut QueryBuilder<DB>, query: &ListQuery, with_status: bool)
 where
     DB: Database,
@@ -117,6 +118,32 @@ where
         View::Mine => {
             q.push(" where t.requester_id = ");
             q.push_bind(query.viewer);
+        }
+        // A list page reads few rows in index order: the membership is
+        // checked per row (`exists`), so that the organizations named below
+        // choose the index and a cursor's range applies within it (with
+        // `in (select …)` SQLite drives the scan by the memberships and
+        // walks the status index instead: ten times slower 40 pages deep).
+        // Counts read every matching row: the set of organizations is
+        // built once.
+        View::Org if with_status => {
+            q.push(" where exists (select 1 from memberships m where m.user_id = ");
+            q.push_bind(query.viewer);
+            q.push(" and m.organization_id = t.organization_id and m.can_see_org_tickets = ");
+            q.push_bind(true);
+            q.push(")");
+            if let (true, Some(visible)) = (query.orgs.is_empty(), &query.visible_orgs) {
+                if visible.is_empty() {
+                    q.push(" and 1 = 0");
+                } else {
+                    q.push(" and t.organization_id in (");
+                    let mut list = q.separated(", ");
+                    for org in visible {
+                        list.push_bind(*org);
+                    }
+                    q.push(")");
+                }
+            }
         }
         View::Org => {
             q.push(" where t.organization_id in (select m.organization_id from memberships m where m.user_id = ");
