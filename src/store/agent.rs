@@ -20,7 +20,7 @@ use super::{
     Db, StoreError, Ts, WritePool,
     events::{self, EventKind},
     portal::{Cursor, SortKey, page_of, push_keyset},
-    ticket_search::{self, Comments},
+    ticket_search::{self, Comments, Scope},
     tickets::StoredFile,
 };
 use crate::{
@@ -244,8 +244,16 @@ where
         .map(str::trim)
         .filter(|t| !t.is_empty())
     {
-        // Every comment: agents search their internal notes too.
-        ticket_search::push_text_condition(q, text, Comments::All);
+        // Every comment: agents search their internal notes too. The scope
+        // narrows the index's matches to the organization or requester
+        // filtered on.
+        let org = query.org.map(|org| [org]);
+        let scope = match (&org, query.requester) {
+            (Some(org), _) => Scope::Orgs(org),
+            (None, Some(requester)) => Scope::Requester(requester),
+            (None, None) => Scope::Any,
+        };
+        ticket_search::push_text_condition(q, text, Comments::All, scope);
     }
 }
 

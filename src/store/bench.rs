@@ -254,8 +254,8 @@ pub async fn suspend_search_triggers(db: &Db) -> Result<SuspendedSearch, StoreEr
 }
 
 /// Rebuilds the FTS5 indexes whose triggers [`suspend_search_triggers`]
-/// dropped, each from its content table in one pass, then creates the
-/// triggers again.
+/// dropped, each from its content table in one pass (the contentless
+/// `ticket_search` from `tickets`), then creates the triggers again.
 pub async fn rebuild_search(db: &Db, suspended: &SuspendedSearch) -> Result<(), StoreError> {
     let Db::Sqlite(pool) = db else {
         return Ok(());
@@ -263,6 +263,16 @@ pub async fn rebuild_search(db: &Db, suspended: &SuspendedSearch) -> Result<(), 
     for table in &suspended.tables {
         // Names come from the catalogue, not from input.
         let quoted = format!("\"{}\"", table.replace('"', "\"\""));
+        if table == "ticket_search" {
+            // Contentless (it carries scope tokens, see
+            // `store::ticket_search`): emptied and filled by one statement.
+            let sql = format!("insert into {quoted} ({quoted}) values ('delete-all')");
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(pool).await?;
+            sqlx::query(super::ticket_search::SQLITE_FILL_TICKET_SEARCH)
+                .execute(pool)
+                .await?;
+            continue;
+        }
         let sql = format!("insert into {quoted} ({quoted}) values ('rebuild')");
         sqlx::query(sqlx::AssertSqlSafe(sql)).execute(pool).await?;
     }

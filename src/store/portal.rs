@@ -7,7 +7,7 @@ use sqlx::{Database, Encode, FromRow, QueryBuilder, Type};
 
 use super::{
     Db, StoreError, Ts,
-    ticket_search::{self, Comments},
+    ticket_search::{self, Comments, Scope},
 };
 use crate::{domain::UserId, with_db};
 
@@ -187,8 +187,17 @@ where
         .map(str::trim)
         .filter(|t| !t.is_empty())
     {
-        // Public comments only: internal notes are not the customer's.
-        ticket_search::push_text_condition(q, text, Comments::Public);
+        // Public comments only: internal notes are not the customer's. The
+        // scope narrows the index's matches to the tickets this query reads.
+        let scope = match query.view {
+            View::Mine => Scope::Requester(query.viewer),
+            View::Org if !query.orgs.is_empty() => Scope::Orgs(&query.orgs),
+            View::Org => query
+                .visible_orgs
+                .as_deref()
+                .map_or(Scope::Any, Scope::Orgs),
+        };
+        ticket_search::push_text_condition(q, text, Comments::Public, scope);
     }
 }
 

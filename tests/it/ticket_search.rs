@@ -588,3 +588,106 @@ async fn tickets_written_before_the_upgrade_are_found() {
     }
     db.close().await;
 }
+
+/// The SQLite index narrows its matches to the organizations or the
+/// requester a list reads (`store::ticket_search::Scope`): every view still
+/// finds exactly its tickets, several organizations at once, and a ticket
+/// moved to another organization or requester is found where it now is.
+#[tokio::test]
+async fn the_search_follows_each_list_and_a_moved_ticket() {
+    let tc = TestApp::new().await;
+    let d = desk(&tc).await;
+    // Ana is a customer of both organizations; Diego only of Padaria.
+    user(
+        &tc,
+        "ana2@padaria.example",
+        "Ana Duas",
+        Role::Customer,
+        &["org-padaria", "org-mercado"],
+    )
+    .await;
+    let padaria = opened(&tc, d.ana, d.padaria, "Boleto da padaria", "x").await;
+    let mercado = opened(&tc, d.bruno, d.mercado, "Boleto do mercado", "x").await;
+    let diegos = opened(&tc, d.diego, d.padaria, "Boleto do Diego", "x").await;
+    let mut both = signed_in(&tc, "ana2@padaria.example").await;
+    assert_eq!(
+        found(&mut both, "/portal/tickets?view=org", "boleto").await,
+        [diegos.0, mercado.0, padaria.0]
+    );
+    assert_eq!(
+        found(
+            &mut both,
+            &format!("/portal/tickets?view=org&org={}", d.mercado.0),
+            "boleto"
+        )
+        .await,
+        [mercado.0]
+    );
+    assert!(
+        found(&mut both, "/portal/tickets", "boleto")
+            .await
+            .is_empty()
+    );
+    let mut diego = signed_in(&tc, DIEGO).await;
+    assert_eq!(
+        found(&mut diego, "/portal/tickets", "boleto").await,
+        [diegos.0]
+    );
+    let mut fernanda = signed_in(&tc, FERNANDA).await;
+    assert_eq!(
+        found(
+            &mut fernanda,
+            &format!("/agent?org={}", d.padaria.0),
+            "boleto"
+        )
+        .await,
+        [diegos.0, padaria.0]
+    );
+    assert_eq!(
+        found(
+            &mut fernanda,
+            &format!("/agent?requester={}", d.diego.0),
+            "boleto"
+        )
+        .await,
+        [diegos.0]
+    );
+
+    // Diego's ticket moves to Mercado, and to Bruno as its requester.
+    let db = &tc.state.db;
+    with_db!(db, |pool| {
+        sqlx::query("update tickets set organization_id = $1, requester_id = $2 where id = $3")
+            .bind(d.mercado.0)
+            .bind(d.bruno.0)
+            .bind(diegos.0)
+            .execute(pool)
+            .await
+            .unwrap();
+    });
+    assert!(
+        found(&mut diego, "/portal/tickets", "boleto")
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        found(&mut diego, "/portal/tickets?view=org", "boleto").await,
+        [padaria.0]
+    );
+    let mut bruno = signed_in(&tc, BRUNO).await;
+    assert_eq!(
+        found(&mut bruno, "/portal/tickets", "boleto").await,
+        [diegos.0, mercado.0]
+    );
+    assert_eq!(
+        found(
+            &mut fernanda,
+            &format!("/agent?org={}", d.mercado.0),
+            "boleto"
+        )
+        .await,
+        [diegos.0, mercado.0]
+    );
+    // A ticket no longer in a list is not counted in it either.
+    let page = diego.get("/portal/tickets?view=org&q=boleto").await;
+    assert_eq!(status_count(&page.body, "sent"), 1);
+}
