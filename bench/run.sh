@@ -196,9 +196,24 @@ for db in "${backends[@]}"; do
     commands+=("CHAMADO_DATA_DIR=… chamado bench-data --tickets $tickets --orgs $orgs --users $users --comments-per-ticket $comments --database-url ${url/\/\/*@/\/\/…@}")
   fi
 
+  # Each run works on a copy: the tickets scenario 5 opens never reach the next run's data set.
+  run_dir="$work/$db-run"
+  rm -rf "$run_dir" && mkdir -p "$run_dir"
+  ln -s "$data_dir/files" "$run_dir/files"
+  if [ "$db" = sqlite ]; then
+    cp "$data_dir"/chamado.db* "$run_dir/"
+    run_url="sqlite://$run_dir/chamado.db"
+    query() { sql_sqlite "$run_dir/chamado.db" "$1"; }
+  else
+    psql -qtAX "$pg_admin_url" -c "drop database if exists ${dbname}_run" >/dev/null
+    psql -qtAX "$pg_admin_url" -c "create database ${dbname}_run template $dbname" >/dev/null
+    run_url="${url}_run"
+    query() { psql -qtAX "$run_url" -c "$1"; }
+  fi
+
   echo "==> $db: serving on $base"
   since=$(python3 -c 'import time; print(time.time())')
-  CHAMADO_DATABASE_URL="$url" CHAMADO_DATA_DIR="$data_dir" CHAMADO_BIND="$host:$port" \
+  CHAMADO_DATABASE_URL="$run_url" CHAMADO_DATA_DIR="$run_dir" CHAMADO_BIND="$host:$port" \
     CHAMADO_BASE_URL="$base" CHAMADO_LOG=warn \
     "$bin" serve >>"$log" 2>&1 &
   server_pid=$!
