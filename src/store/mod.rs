@@ -302,8 +302,13 @@ impl Db {
     pub async fn connect_postgres(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         let options =
             PgConnectOptions::from_str(url)?.log_statements(tracing::log::LevelFilter::Trace);
+        // Connections are tested when they go back to the pool (sqlx pings
+        // each one there); testing them again before each use would cost a
+        // second round trip to the server per query. A connection the server
+        // closed while idle (a restart) fails one query and is dropped.
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
