@@ -73,11 +73,16 @@ pub async fn ticket_detail(
     viewer: UserId,
     id: i64,
 ) -> Result<TicketDetail, PortalError> {
-    let ticket = store::portal::find_visible(&state.db, viewer, id)
+    let store::portal::TicketPageRows {
+        ticket,
+        status_events,
+        comments,
+        attachments,
+        contact_requests,
+    } = store::portal::ticket_page(&state.db, viewer, id)
         .await?
         .ok_or(PortalError::NotFound)?;
-    let events = store::tickets::status_events(&state.db, TicketId(id)).await?;
-    let events: Vec<domain::StatusEvent> = events
+    let events: Vec<domain::StatusEvent> = status_events
         .iter()
         .filter_map(|e| {
             Some(domain::StatusEvent {
@@ -92,9 +97,6 @@ pub async fn ticket_detail(
         state.clock.now(),
         &super::calendar::business_calendar(state).await?,
     );
-    let comments = store::portal::public_comments(&state.db, id).await?;
-    let attachments = store::portal::visible_attachments(&state.db, id).await?;
-    let contact_requests = store::contacts::for_ticket(&state.db, TicketId(id)).await?;
     let reply_effect = reply_effect(state, &ticket).await?;
     Ok(TicketDetail {
         ticket,

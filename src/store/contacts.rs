@@ -79,15 +79,15 @@ pub async fn create(
 }
 
 /// The ticket's contact requests, oldest first.
+pub(crate) const FOR_TICKET: &str = "select id, channel, phone, preferred_window, message, state, created_at, handled_at \
+     from contact_requests where ticket_id = $1 order by created_at, id";
+
 pub async fn for_ticket(db: &Db, ticket: TicketId) -> Result<Vec<ContactRequest>, StoreError> {
     Ok(with_db!(db, |pool| {
-        sqlx::query_as::<_, ContactRequest>(
-            "select id, channel, phone, preferred_window, message, state, created_at, handled_at \
-             from contact_requests where ticket_id = $1 order by created_at, id",
-        )
-        .bind(ticket.0)
-        .fetch_all(pool)
-        .await?
+        sqlx::query_as::<_, ContactRequest>(FOR_TICKET)
+            .bind(ticket.0)
+            .fetch_all(pool)
+            .await?
     }))
 }
 

@@ -418,24 +418,24 @@ pub struct VisibleTicket {
 
 /// The ticket if the viewer may see it; `None` both when it does not exist
 /// and when it is not theirs to see.
+const FIND_VISIBLE: &str = "select t.id, t.subject, t.description, t.ticket_type, t.status, t.organization_id, o.name as organization_name, \
+     t.requester_id, u.name as requester_name, t.created_at, t.updated_at, t.solved_at \
+     from tickets t left join organizations o on o.id = t.organization_id join users u on u.id = t.requester_id \
+     where t.id = $1 and (t.requester_id = $2 or t.organization_id in \
+       (select m.organization_id from memberships m where m.user_id = $2 and m.can_see_org_tickets = $3))";
+
 pub async fn find_visible(
     db: &Db,
     viewer: UserId,
     id: i64,
 ) -> Result<Option<VisibleTicket>, StoreError> {
     Ok(with_db!(db, |pool| {
-        sqlx::query_as::<_, VisibleTicket>(
-            "select t.id, t.subject, t.description, t.ticket_type, t.status, t.organization_id, o.name as organization_name, \
-             t.requester_id, u.name as requester_name, t.created_at, t.updated_at, t.solved_at \
-             from tickets t left join organizations o on o.id = t.organization_id join users u on u.id = t.requester_id \
-             where t.id = $1 and (t.requester_id = $2 or t.organization_id in \
-               (select m.organization_id from memberships m where m.user_id = $2 and m.can_see_org_tickets = $3))",
-        )
-        .bind(id)
-        .bind(viewer.0)
-        .bind(true)
-        .fetch_optional(pool)
-        .await?
+        sqlx::query_as::<_, VisibleTicket>(FIND_VISIBLE)
+            .bind(id)
+            .bind(viewer.0)
+            .bind(true)
+            .fetch_optional(pool)
+            .await?
     }))
 }
 
@@ -452,17 +452,17 @@ pub struct PublicComment {
 
 /// The ticket's public conversation, oldest first. Internal notes never
 /// leave this query.
+const PUBLIC_COMMENTS: &str = "select c.id, c.author_id, u.name as author_name, u.role as author_role, c.body, c.created_at \
+     from comments c left join users u on u.id = c.author_id \
+     where c.ticket_id = $1 and c.public = $2 order by c.created_at, c.id";
+
 pub async fn public_comments(db: &Db, ticket: i64) -> Result<Vec<PublicComment>, StoreError> {
     Ok(with_db!(db, |pool| {
-        sqlx::query_as::<_, PublicComment>(
-            "select c.id, c.author_id, u.name as author_name, u.role as author_role, c.body, c.created_at \
-             from comments c left join users u on u.id = c.author_id \
-             where c.ticket_id = $1 and c.public = $2 order by c.created_at, c.id",
-        )
-        .bind(ticket)
-        .bind(true)
-        .fetch_all(pool)
-        .await?
+        sqlx::query_as::<_, PublicComment>(PUBLIC_COMMENTS)
+            .bind(ticket)
+            .bind(true)
+            .fetch_all(pool)
+            .await?
     }))
 }
 
@@ -481,6 +481,9 @@ pub struct VisibleAttachment {
 const VISIBLE_ATTACHMENTS: &str = "select a.id, a.comment_id, a.file_name, a.content_type, a.size_bytes, a.storage_key, a.created_at \
      from attachments a left join comments c on c.id = a.comment_id \
      where a.ticket_id = $1 and (a.comment_id is null or c.public = $2)";
+const VISIBLE_ATTACHMENTS_IN_ORDER: &str = "select a.id, a.comment_id, a.file_name, a.content_type, a.size_bytes, a.storage_key, a.created_at \
+     from attachments a left join comments c on c.id = a.comment_id \
+     where a.ticket_id = $1 and (a.comment_id is null or c.public = $2) order by a.id";
 
 /// Attachments of the description and of public comments; files attached
 /// to internal notes are not the customer's.
@@ -488,9 +491,8 @@ pub async fn visible_attachments(
     db: &Db,
     ticket: i64,
 ) -> Result<Vec<VisibleAttachment>, StoreError> {
-    let sql = format!("{VISIBLE_ATTACHMENTS} order by a.id");
     Ok(with_db!(db, |pool| {
-        sqlx::query_as::<_, VisibleAttachment>(sqlx::AssertSqlSafe(sql))
+        sqlx::query_as::<_, VisibleAttachment>(VISIBLE_ATTACHMENTS_IN_ORDER)
             .bind(ticket)
             .bind(true)
             .fetch_all(pool)
@@ -530,4 +532,62 @@ mod tests {
             assert_eq!(Cursor::decode(bad), None, "{bad}");
         }
     }
+}
+
+/// Everything the customer's ticket page reads (see [`ticket_page`]).
+#[derive(Clone, Debug)]
+pub struct TicketPageRows {
+    pub ticket: VisibleTicket,
+    pub status_events: Vec<super::tickets::StatusEventRow>,
+    pub comments: Vec<PublicComment>,
+    pub attachments: Vec<VisibleAttachment>,
+    pub contact_requests: Vec<super::contacts::ContactRequest>,
+}
+
+/// The ticket `id` as [`find_visible`] reads it (`None`: missing or not
+/// the viewer's, alike) and its status history, public comments, visible
+/// files and contact requests: the same queries as the functions of each,
+/// on one connection taken once, instead of one from the pool each.
+pub async fn ticket_page(
+    db: &Db,
+    viewer: UserId,
+    id: i64,
+) -> Result<Option<TicketPageRows>, StoreError> {
+    Ok(with_db!(db, |pool| {
+        let mut conn = pool.acquire().await?;
+        let Some(ticket) = sqlx::query_as::<_, VisibleTicket>(FIND_VISIBLE)
+            .bind(id)
+            .bind(viewer.0)
+            .bind(true)
+            .fetch_optional(&mut *conn)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let status_events = sqlx::query_as(super::tickets::STATUS_EVENTS)
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
+        let comments = sqlx::query_as(PUBLIC_COMMENTS)
+            .bind(id)
+            .bind(true)
+            .fetch_all(&mut *conn)
+            .await?;
+        let attachments = sqlx::query_as(VISIBLE_ATTACHMENTS_IN_ORDER)
+            .bind(id)
+            .bind(true)
+            .fetch_all(&mut *conn)
+            .await?;
+        let contact_requests = sqlx::query_as(super::contacts::FOR_TICKET)
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
+        Some(TicketPageRows {
+            ticket,
+            status_events,
+            comments,
+            attachments,
+            contact_requests,
+        })
+    }))
 }

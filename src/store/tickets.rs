@@ -138,15 +138,15 @@ pub async fn find(db: &Db, id: TicketId) -> Result<Option<Ticket>, StoreError> {
     }))
 }
 
+pub(crate) const STATUS_EVENTS: &str = "select id, from_status, to_status, at, actor_kind, actor_id from status_events where ticket_id = $1 order by at, id";
+
 /// The ticket's status history, oldest first.
 pub async fn status_events(db: &Db, id: TicketId) -> Result<Vec<StatusEventRow>, StoreError> {
     Ok(with_db!(db, |pool| {
-        sqlx::query_as::<_, StatusEventRow>(
-            "select id, from_status, to_status, at, actor_kind, actor_id from status_events where ticket_id = $1 order by at, id",
-        )
-        .bind(id.0)
-        .fetch_all(pool)
-        .await?
+        sqlx::query_as::<_, StatusEventRow>(STATUS_EVENTS)
+            .bind(id.0)
+            .fetch_all(pool)
+            .await?
     }))
 }
 
