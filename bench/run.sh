@@ -202,6 +202,8 @@ for db in "${backends[@]}"; do
   ln -s "$data_dir/files" "$run_dir/files"
   if [ "$db" = sqlite ]; then
     cp "$data_dir"/chamado.db* "$run_dir/"
+    # Let the copy reach the disk first: its write-back would stall the server's syncs.
+    sync
     run_url="sqlite://$run_dir/chamado.db"
     query() { sql_sqlite "$run_dir/chamado.db" "$1"; }
   else
