@@ -149,6 +149,7 @@ pub async fn generate(
     let started = Instant::now();
     let indexes = store::bench::drop_secondary_indexes(&state.db).await?;
     let search = store::bench::suspend_search_triggers(&state.db).await?;
+    let status_since = store::bench::suspend_status_since(&state.db).await?;
     let mut rng = Rng::new(spec.seed);
     let password_hash = state.passwords.hash(BENCH_PASSWORD).await?;
     let orgs = create_orgs(state, &spec, &mut rng).await?;
@@ -165,6 +166,8 @@ pub async fn generate(
     let (tickets, attachments) = load_tickets(state, &spec, population, weights, progress).await?;
     store::demo::sync_sequences(&state.db).await?;
     store::bench::create_indexes(&state.db, &indexes).await?;
+    // After the indexes: it reads each ticket's status events by ticket.
+    store::bench::restore_status_since(&state.db, &status_since).await?;
     store::bench::rebuild_search(&state.db, &search).await?;
     Ok(BenchSummary {
         tickets,

@@ -201,6 +201,71 @@ pub async fn create_indexes(db: &Db, statements: &[String]) -> Result<(), StoreE
     Ok(())
 }
 
+/// The statement of migration 0015 that sets every ticket's `status_since`
+/// from its status history.
+const FILL_STATUS_SINCE: &str = "update tickets set status_since = \
+     (select max(se.at) from status_events se where se.ticket_id = tickets.id)";
+
+/// The trigger keeping `tickets.status_since` (migration 0015), suspended
+/// for a bulk load: updating a ticket per status event written would slow
+/// the load down; [`restore_status_since`] fills the column in one pass.
+#[derive(Clone, Debug, Default)]
+pub struct SuspendedStatusSince {
+    /// SQLite: the statement creating the trigger again.
+    sqlite_trigger: Option<String>,
+}
+
+pub async fn suspend_status_since(db: &Db) -> Result<SuspendedStatusSince, StoreError> {
+    match db {
+        Db::Sqlite(pool) => {
+            let sql: Option<String> = sqlx::query_scalar(
+                "select sql from sqlite_master where type = 'trigger' and name = 'status_events_since'",
+            )
+            .fetch_optional(pool)
+            .await?;
+            if sql.is_some() {
+                sqlx::query("drop trigger status_events_since")
+                    .execute(pool)
+                    .await?;
+            }
+            Ok(SuspendedStatusSince {
+                sqlite_trigger: sql,
+            })
+        }
+        Db::Postgres(pool) => {
+            sqlx::query("alter table status_events disable trigger status_events_since")
+                .execute(pool)
+                .await?;
+            Ok(SuspendedStatusSince::default())
+        }
+    }
+}
+
+/// Fills `tickets.status_since` from the status events loaded, then puts
+/// the trigger back.
+pub async fn restore_status_since(
+    db: &Db,
+    suspended: &SuspendedStatusSince,
+) -> Result<(), StoreError> {
+    match db {
+        Db::Sqlite(pool) => {
+            sqlx::query(FILL_STATUS_SINCE).execute(pool).await?;
+            if let Some(sql) = &suspended.sqlite_trigger {
+                sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                    .execute(pool)
+                    .await?;
+            }
+        }
+        Db::Postgres(pool) => {
+            sqlx::query(FILL_STATUS_SINCE).execute(pool).await?;
+            sqlx::query("alter table status_events enable trigger status_events_since")
+                .execute(pool)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 /// Full-text search triggers suspended for a bulk load: the statements that
 /// create them again and the FTS5 tables they keep in step.
 #[derive(Clone, Debug, Default)]

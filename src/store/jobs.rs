@@ -447,9 +447,10 @@ pub struct AwaitingStay {
 /// Tickets in *Aguardando Sua Resposta* that entered it at or before
 /// `entered_by`, by id after `after`, at most `limit`.
 ///
-/// The status index narrows the tickets; the latest status event and the
-/// stay's ticket events come from the per-ticket indexes
-/// (`status_events_by_ticket`, `ticket_events_by_ticket`), a few rows each.
+/// `tickets_by_status_since` gives the waiting tickets that entered the
+/// status early enough (`status_since`, the latest status event's time,
+/// kept by a trigger: migration 0015); the stay's ticket events come from
+/// `ticket_events_by_ticket`, a few rows for each ticket returned.
 pub async fn awaiting_reply(
     db: &Db,
     entered_by: Timestamp,
@@ -461,14 +462,13 @@ pub async fn awaiting_reply(
             "select c.ticket_id, c.entered_at, c.stay_event_id, \
                  exists (select 1 from ticket_events r where r.ticket_id = c.ticket_id \
                          and r.kind = 'reminder_sent' and r.id > c.stay_event_id) as reminded \
-             from (select t.id as ticket_id, \
-                     (select se.at from status_events se where se.ticket_id = t.id \
-                      order by se.at desc, se.id desc limit 1) as entered_at, \
-                     (select coalesce(max(e.id), 0) from ticket_events e where e.ticket_id = t.id \
+             from (select w.ticket_id, w.entered_at, \
+                     (select coalesce(max(e.id), 0) from ticket_events e where e.ticket_id = w.ticket_id \
                       and e.kind = 'status_changed') as stay_event_id \
-                   from tickets t where t.status = 'awaiting_reply' and t.id > $1) c \
-             where c.entered_at <= $2 \
-             order by c.ticket_id limit $3",
+                   from (select t.id as ticket_id, t.status_since as entered_at from tickets t \
+                         where t.status = 'awaiting_reply' and t.status_since <= $2 and t.id > $1 \
+                         order by t.id limit $3) w) c \
+             order by c.ticket_id",
         )
         .bind(after.0)
         .bind(Ts(entered_by))

@@ -360,6 +360,15 @@ async fn status_changes_append_events_and_solving_sets_solved_at() {
     assert_eq!(ticket.status(), TicketStatus::Solved);
     assert_eq!(ticket.solved_at, Some(Ts(solved_at)));
     assert_eq!(ticket.updated_at, Ts(solved_at));
+    // The time it entered its status follows every status event.
+    let since: Option<Ts> = chamado::with_db!(db, |pool| {
+        sqlx::query_scalar("select status_since from tickets where id = $1")
+            .bind(id.0)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    });
+    assert_eq!(since, Some(Ts(solved_at)));
 
     let events = store::tickets::status_events(db, id).await.unwrap();
     let steps: Vec<(Option<&str>, &str)> = events
