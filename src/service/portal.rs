@@ -534,29 +534,13 @@ pub async fn open_ticket(
         Err(error) => {
             super::attachments::discard(state, &files).await;
             Err(match error {
-                // Two submits racing on the same key: the loser finds the winner.
-                StoreError::Conflict(_) => return existing_submission(state, viewer, key).await,
+                // The key belongs to someone else's ticket (the store finds a
+                // repeated submit of this viewer's own key itself).
+                StoreError::Conflict(_) => PortalError::Conflict,
                 other => other.into(),
             })
         }
     }
-}
-
-async fn existing_submission(
-    state: &AppState,
-    viewer: UserId,
-    key: &str,
-) -> Result<(TicketId, bool), PortalError> {
-    let id: Option<i64> = crate::with_db!(&state.db, |pool| {
-        sqlx::query_scalar("select id from tickets where submission_key = $1 and requester_id = $2")
-            .bind(key)
-            .bind(viewer.0)
-            .fetch_optional(pool)
-            .await
-            .map_err(StoreError::from)?
-    });
-    id.map(|id| (TicketId(id), false))
-        .ok_or(PortalError::Conflict)
 }
 
 /// Start of the given local date in `tz`, as stored.

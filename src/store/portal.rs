@@ -104,9 +104,10 @@ pub struct ListPage {
     pub has_previous: bool,
 }
 
-/// `where` conditions shared by the list (`with_status`) and its status
-/// counts. The scope comes first and is never optional.
-fn push_conditions<DB>(q: &mut QueryBuilder<DB>, query: &ListQuery, with_status: bool)
+/// `where` conditions shared by the list (`for_list`) and its status
+/// counts, which group by status instead of filtering on it. The scope
+/// comes first and is never optional.
+fn push_conditions<DB>(q: &mut QueryBuilder<DB>, query: &ListQuery, for_list: bool)
 where
     DB: Database,
     for<'a> i64: Encode<'a, DB> + Type<DB>,
@@ -126,7 +127,7 @@ where
         // walks the status index instead: ten times slower 40 pages deep).
         // Counts read every matching row: the set of organizations is
         // built once.
-        View::Org if with_status => {
+        View::Org if for_list => {
             q.push(" where exists (select 1 from memberships m where m.user_id = ");
             q.push_bind(query.viewer);
             q.push(" and m.organization_id = t.organization_id and m.can_see_org_tickets = ");
@@ -161,7 +162,7 @@ where
         }
         q.push(")");
     }
-    if with_status && !query.statuses.is_empty() {
+    if for_list && !query.statuses.is_empty() {
         q.push(" and t.status in (");
         let mut list = q.separated(", ");
         for status in &query.statuses {

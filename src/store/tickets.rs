@@ -103,29 +103,50 @@ pub async fn create(
         .bind(Ts(now))
         .fetch_one(&mut *tx)
         .await?;
-        sqlx::query(
-            "insert into status_events (ticket_id, from_status, to_status, at, actor_kind, actor_id) values ($1, null, $2, $3, $4, $5)",
-        )
-        .bind(id)
-        .bind(TicketStatus::Sent.key())
-        .bind(Ts(now))
-        .bind(actor.kind.key())
-        .bind(actor.user.map(|u| u.0))
-        .execute(&mut *tx)
-        .await?;
-        events::append(
-            &mut tx,
-            id,
-            EventKind::Created,
-            events::actor(actor.kind, actor.user),
-            now,
-            json!({ "status": TicketStatus::Sent.key() }),
-        )
-        .await?;
+        record_creation(&mut tx, id, actor, now).await?;
         tx.commit().await?;
         id
     });
     Ok(TicketId(id))
+}
+
+/// A new ticket's first status event (to *Enviado*) and its `Created`
+/// ticket event, inside the transaction that inserted it.
+async fn record_creation<DB>(
+    tx: &mut crate::store::WriteTx<DB>,
+    id: i64,
+    actor: Actor,
+    now: Timestamp,
+) -> Result<(), sqlx::Error>
+where
+    DB: sqlx::Database,
+    for<'e> &'e mut DB::Connection: sqlx::Executor<'e, Database = DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Ts: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> sqlx::types::Json<serde_json::Value>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+{
+    sqlx::query(
+        "insert into status_events (ticket_id, from_status, to_status, at, actor_kind, actor_id) values ($1, null, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(TicketStatus::Sent.key())
+    .bind(Ts(now))
+    .bind(actor.kind.key())
+    .bind(actor.user.map(|u| u.0))
+    .execute(&mut **tx)
+    .await?;
+    events::append(
+        tx,
+        id,
+        EventKind::Created,
+        events::actor(actor.kind, actor.user),
+        now,
+        json!({ "status": TicketStatus::Sent.key() }),
+    )
+    .await
 }
 
 pub async fn find(db: &Db, id: TicketId) -> Result<Option<Ticket>, StoreError> {
@@ -424,26 +445,12 @@ where
             .map(|id| (id, false))
             .ok_or_else(|| StoreError::Conflict("tickets.submission_key".into()));
     };
-    sqlx::query(
-        "insert into status_events (ticket_id, from_status, to_status, at, actor_kind, actor_id) values ($1, null, $2, $3, $4, $5)",
-    )
-    .bind(id)
-    .bind(TicketStatus::Sent.key())
-    .bind(Ts(now))
-    .bind(ActorKind::Customer.key())
-    .bind(t.requester.0)
-    .execute(&mut **tx)
-    .await?;
+    let customer = Actor {
+        kind: ActorKind::Customer,
+        user: Some(t.requester),
+    };
     insert_files(tx, id, None, t.requester.0, new.files, now).await?;
-    events::append(
-        tx,
-        id,
-        EventKind::Created,
-        events::actor(ActorKind::Customer, Some(t.requester)),
-        now,
-        json!({ "status": TicketStatus::Sent.key() }),
-    )
-    .await?;
+    record_creation(tx, id, customer, now).await?;
     Ok((id, true))
 }
 
