@@ -112,8 +112,11 @@ pub struct Config {
     pub argon2_memory_kib: u32,
     /// Argon2id iterations.
     pub argon2_iterations: u32,
-    /// Maximum number of database connections.
-    pub database_max_connections: u32,
+    /// Maximum number of database connections. Unset: 16 on PostgreSQL; on
+    /// SQLite three per core, from 4 to 16 (each SQLite connection is a
+    /// thread with its own page cache: more than the cores can run only
+    /// adds thread switching and memory).
+    pub database_max_connections: Option<u32>,
     /// `synchronous` pragma for SQLite: `full` (default, no acknowledged write
     /// lost on power failure) or `normal`.
     pub sqlite_synchronous: String,
@@ -179,7 +182,7 @@ impl Default for Config {
             trust_forwarded_for: false,
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
-            database_max_connections: 16,
+            database_max_connections: None,
             sqlite_synchronous: "full".into(),
             upload_max_file_bytes: 20 * 1024 * 1024,
             upload_max_files: 10,
@@ -353,7 +356,10 @@ impl Config {
             ),
             ("login_window_minutes", self.login_window_minutes),
             ("argon2_iterations", self.argon2_iterations),
-            ("database_max_connections", self.database_max_connections),
+            (
+                "database_max_connections",
+                self.database_max_connections.unwrap_or(1),
+            ),
             ("sso_max_age_secs", self.sso_max_age_secs),
             ("upload_max_files", self.upload_max_files),
             ("jobs_interval_secs", self.jobs_interval_secs),

@@ -337,10 +337,9 @@ fn singular(word: &str) -> &str {
     word
 }
 
-/// The FTS5 expression for a query: every word quoted (so nothing the
-/// visitor types is read as syntax), made singular and matched as a prefix,
-/// all required. `None` when no word is left.
-pub fn fts5_expression(query: &str) -> Option<String> {
+/// The words a SQLite search matches, lower case and made singular, stop
+/// words dropped unless nothing else is left; at most `MAX_QUERY_TOKENS`.
+pub fn fts5_words(query: &str) -> Vec<String> {
     let all: Vec<String> = words(query)
         .take(MAX_QUERY_TOKENS)
         .map(str::to_lowercase)
@@ -354,13 +353,27 @@ pub fn fts5_expression(query: &str) -> Option<String> {
     } else {
         useful
     };
-    if chosen.is_empty() {
+    chosen.iter().map(|w| singular(w).to_owned()).collect()
+}
+
+/// An FTS5 string literal: the text in double quotes, inner quotes doubled,
+/// so that nothing in it is read as syntax.
+pub fn fts5_quoted(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
+/// The FTS5 expression for a query: every word quoted (so nothing the
+/// visitor types is read as syntax), made singular and matched as a prefix,
+/// all required. `None` when no word is left.
+pub fn fts5_expression(query: &str) -> Option<String> {
+    let words = fts5_words(query);
+    if words.is_empty() {
         return None;
     }
     Some(
-        chosen
+        words
             .iter()
-            .map(|w| format!("\"{}\"*", singular(w).replace('"', "\"\"")))
+            .map(|w| format!("{}*", fts5_quoted(w)))
             .collect::<Vec<_>>()
             .join(" "),
     )

@@ -20,7 +20,7 @@ use super::{
     Db, StoreError, Ts, WritePool,
     events::{self, EventKind},
     portal::{Cursor, SortKey, page_of, push_keyset},
-    ticket_search::{self, Comments, Scope},
+    ticket_search::{self, Comments, Scope, TextSearch},
     tickets::StoredFile,
 };
 use crate::{
@@ -204,7 +204,7 @@ where
 
 /// The filters shared by a queue and the queue counts (everything but the
 /// queue itself).
-fn push_filters<DB>(q: &mut QueryBuilder<DB>, query: &AgentQuery)
+fn push_filters<DB>(q: &mut QueryBuilder<DB>, query: &AgentQuery, search: Option<&TextSearch>)
 where
     DB: Database,
     for<'a> i64: Encode<'a, DB> + Type<DB>,
@@ -238,12 +238,7 @@ where
         q.push_bind(pattern);
         q.push(" escape '\\')");
     }
-    if let Some(text) = query
-        .text
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    {
+    if let Some(search) = search {
         // Every comment: agents search their internal notes too. The scope
         // narrows the index's matches to the organization or requester
         // filtered on.
@@ -253,11 +248,11 @@ where
             (None, Some(requester)) => Scope::Requester(requester),
             (None, None) => Scope::Any,
         };
-        ticket_search::push_text_condition(q, text, Comments::All, scope);
+        ticket_search::push_text_condition(q, search, Comments::All, scope);
     }
 }
 
-fn push_list<DB>(q: &mut QueryBuilder<DB>, query: &AgentQuery)
+fn push_list<DB>(q: &mut QueryBuilder<DB>, query: &AgentQuery, search: Option<&TextSearch>)
 where
     DB: Database,
     for<'a> i64: Encode<'a, DB> + Type<DB>,
@@ -275,7 +270,7 @@ where
          join users u on u.id = t.requester_id left join users a on a.id = t.assignee_id \
          left join groups g on g.id = t.group_id",
     );
-    push_filters(q, query);
+    push_filters(q, query, search);
     push_queue(q, query.queue, query.viewer);
     push_keyset(
         q,
@@ -289,9 +284,10 @@ where
 
 /// One page of a queue.
 pub async fn list(db: &Db, query: &AgentQuery) -> Result<QueuePage, StoreError> {
+    let search = TextSearch::prepare(db, query.text.as_deref()).await?;
     let rows: Vec<QueueRow> = with_db!(db, |pool| {
         let mut q = QueryBuilder::new("");
-        push_list(&mut q, query);
+        push_list(&mut q, query, search.as_ref());
         q.build_query_as::<QueueRow>().fetch_all(pool).await?
     });
     let (rows, has_next, has_previous) = page_of(rows, query.limit, query.after, query.before);
@@ -304,7 +300,7 @@ pub async fn list(db: &Db, query: &AgentQuery) -> Result<QueuePage, StoreError> 
 
 /// Every queue's count under the query's filters, in one pass.
 pub async fn queue_counts(db: &Db, query: &AgentQuery) -> Result<QueueCounts, StoreError> {
-    fn push_counts<DB>(q: &mut QueryBuilder<DB>, query: &AgentQuery)
+    fn push_counts<DB>(q: &mut QueryBuilder<DB>, query: &AgentQuery, search: Option<&TextSearch>)
     where
         DB: Database,
         for<'a> i64: Encode<'a, DB> + Type<DB>,
@@ -325,11 +321,12 @@ pub async fn queue_counts(db: &Db, query: &AgentQuery) -> Result<QueueCounts, St
              count(*) filter (where t.assignee_id is null and t.status in {unsolved}) as unassigned, \
              count(*) as total from tickets t"
         ));
-        push_filters(q, query);
+        push_filters(q, query, search);
     }
+    let search = TextSearch::prepare(db, query.text.as_deref()).await?;
     Ok(with_db!(db, |pool| {
         let mut q = QueryBuilder::new("");
-        push_counts(&mut q, query);
+        push_counts(&mut q, query, search.as_ref());
         q.build_query_as::<QueueCounts>().fetch_one(pool).await?
     }))
 }

@@ -320,7 +320,8 @@ pub async fn suspend_search_triggers(db: &Db) -> Result<SuspendedSearch, StoreEr
 
 /// Rebuilds the FTS5 indexes whose triggers [`suspend_search_triggers`]
 /// dropped, each from its content table in one pass (the contentless
-/// `ticket_search` from `tickets`), then creates the triggers again.
+/// `ticket_search` from `tickets`) and merged into one segment, then
+/// creates the triggers again.
 pub async fn rebuild_search(db: &Db, suspended: &SuspendedSearch) -> Result<(), StoreError> {
     let Db::Sqlite(pool) = db else {
         return Ok(());
@@ -336,9 +337,13 @@ pub async fn rebuild_search(db: &Db, suspended: &SuspendedSearch) -> Result<(), 
             sqlx::query(super::ticket_search::SQLITE_FILL_TICKET_SEARCH)
                 .execute(pool)
                 .await?;
-            continue;
+        } else {
+            let sql = format!("insert into {quoted} ({quoted}) values ('rebuild')");
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(pool).await?;
         }
-        let sql = format!("insert into {quoted} ({quoted}) values ('rebuild')");
+        // One segment, as migration 0016 leaves the indexes: every term is
+        // then one seek.
+        let sql = format!("insert into {quoted} ({quoted}) values ('optimize')");
         sqlx::query(sqlx::AssertSqlSafe(sql)).execute(pool).await?;
     }
     for sql in &suspended.triggers {

@@ -65,6 +65,18 @@ macro_rules! with_db {
     };
 }
 
+/// SQLite's pool size when none is configured: three connections per core,
+/// from 4 to 16. sqlx runs each SQLite connection on its own thread; on the
+/// 2-core benchmark machine 16 connections served fewer requests than 4–6
+/// (thread switching) and held 40 MB more after searches (a page cache and
+/// a malloc arena per thread): BENCHMARKS.md.
+fn sqlite_default_connections() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    u32::try_from(cores.saturating_mul(3))
+        .unwrap_or(16)
+        .clamp(4, 16)
+}
+
 /// Storage failures, mapped from `sqlx::Error` at this edge.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -232,11 +244,14 @@ impl Db {
                 } else {
                     SqliteSynchronous::Full
                 };
-                Self::connect_sqlite(path, create, synchronous, config.database_max_connections)
-                    .await
+                let connections = config
+                    .database_max_connections
+                    .unwrap_or_else(sqlite_default_connections);
+                Self::connect_sqlite(path, create, synchronous, connections).await
             }
             Some(Backend::Postgres) => {
-                Self::connect_postgres(url, config.database_max_connections).await
+                let connections = config.database_max_connections.unwrap_or(16);
+                Self::connect_postgres(url, connections).await
             }
             None => Err(StoreError::Other(anyhow::anyhow!(
                 "unsupported database URL {}",

@@ -7,7 +7,7 @@ use sqlx::{Database, Encode, FromRow, QueryBuilder, Type};
 
 use super::{
     Db, StoreError, Ts,
-    ticket_search::{self, Comments, Scope},
+    ticket_search::{self, Comments, Scope, TextSearch},
 };
 use crate::{domain::UserId, with_db};
 
@@ -107,8 +107,12 @@ pub struct ListPage {
 /// `where` conditions shared by the list (`for_list`) and its status
 /// counts, which group by status instead of filtering on it. The scope
 /// comes first and is never optional.
-fn push_conditions<DB>(q: &mut QueryBuilder<DB>, query: &ListQuery, for_list: bool)
-where
+fn push_conditions<DB>(
+    q: &mut QueryBuilder<DB>,
+    query: &ListQuery,
+    search: Option<&TextSearch>,
+    for_list: bool,
+) where
     DB: Database,
     for<'a> i64: Encode<'a, DB> + Type<DB>,
     for<'a> bool: Encode<'a, DB> + Type<DB>,
@@ -182,12 +186,7 @@ where
         q.push(" and t.created_at < ");
         q.push_bind(before);
     }
-    if let Some(text) = query
-        .text
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    {
+    if let Some(search) = search {
         // Public comments only: internal notes are not the customer's. The
         // scope narrows the index's matches to the tickets this query reads.
         let scope = match query.view {
@@ -198,7 +197,7 @@ where
                 .as_deref()
                 .map_or(Scope::Any, Scope::Orgs),
         };
-        ticket_search::push_text_condition(q, text, Comments::Public, scope);
+        ticket_search::push_text_condition(q, search, Comments::Public, scope);
     }
 }
 
@@ -209,7 +208,7 @@ fn sort_column(sort: SortKey) -> &'static str {
     }
 }
 
-fn push_list<DB>(q: &mut QueryBuilder<DB>, query: &ListQuery)
+fn push_list<DB>(q: &mut QueryBuilder<DB>, query: &ListQuery, search: Option<&TextSearch>)
 where
     DB: Database,
     for<'a> i64: Encode<'a, DB> + Type<DB>,
@@ -223,7 +222,7 @@ where
          t.created_at, t.updated_at from tickets t left join organizations o on o.id = t.organization_id \
          join users u on u.id = t.requester_id",
     );
-    push_conditions(q, query, true);
+    push_conditions(q, query, search, true);
     push_keyset(
         q,
         column,
@@ -337,6 +336,7 @@ fn push_branched_list<DB>(
     q: &mut QueryBuilder<DB>,
     query: &ListQuery,
     branches: &[(i64, Option<String>)],
+    search: Option<&TextSearch>,
 ) where
     DB: Database,
     for<'a> i64: Encode<'a, DB> + Type<DB>,
@@ -354,7 +354,7 @@ fn push_branched_list<DB>(
             statuses: status.iter().cloned().collect(),
             ..query.clone()
         };
-        push_list(q, &branch);
+        push_list(q, &branch, search);
         q.push(format!(") as b{n}"));
     }
     let descending = query.descending != query.before.is_some();
@@ -372,12 +372,13 @@ fn push_branched_list<DB>(
 /// One page of the viewer's tickets.
 pub async fn list(db: &Db, query: &ListQuery) -> Result<ListPage, StoreError> {
     let branches = branches(db, query).await?;
+    let search = TextSearch::prepare(db, query.text.as_deref()).await?;
     let rows: Vec<ListRow> = with_db!(db, |pool| {
         let mut q = QueryBuilder::new("");
         if branches.is_empty() {
-            push_list(&mut q, query);
+            push_list(&mut q, query, search.as_ref());
         } else {
-            push_branched_list(&mut q, query, &branches);
+            push_branched_list(&mut q, query, &branches, search.as_ref());
         }
         q.build_query_as::<ListRow>().fetch_all(pool).await?
     });
@@ -392,9 +393,10 @@ pub async fn list(db: &Db, query: &ListQuery) -> Result<ListPage, StoreError> {
 /// How many of the viewer's tickets are in each status, with every filter
 /// but the status filter applied (so each status choice shows its count).
 pub async fn status_counts(db: &Db, query: &ListQuery) -> Result<Vec<(String, i64)>, StoreError> {
+    let search = TextSearch::prepare(db, query.text.as_deref()).await?;
     Ok(with_db!(db, |pool| {
         let mut q = QueryBuilder::new("select t.status, count(*) from tickets t");
-        push_conditions(&mut q, query, false);
+        push_conditions(&mut q, query, search.as_ref(), false);
         q.push(" group by t.status");
         q.build_query_as::<(String, i64)>().fetch_all(pool).await?
     }))

@@ -5,33 +5,45 @@
 //! A ticket matches when its subject and description together, or one of
 //! the comments the viewer may read, contain every word typed, whatever the
 //! accents and case. The text is read like the Help Center's search
-//! (`service::hc`): on SQLite every word is quoted and matched as a prefix
-//! in the FTS5 indexes `ticket_search` and `comment_search`; on PostgreSQL
-//! the text goes to `websearch_to_tsquery` over the `search_vector` columns,
-//! folded by `hc_fold` like the indexed text. Neither reads anything typed
-//! as syntax of its own, so no input makes the query fail.
+//! (`service::hc`): on SQLite every word is made singular and matched as a
+//! prefix in the FTS5 indexes `ticket_search` and `comment_search`; on
+//! PostgreSQL the text goes to `websearch_to_tsquery` over the
+//! `search_vector` columns, folded by `hc_fold` like the indexed text.
+//! Neither reads anything typed as syntax of its own, so no input makes the
+//! query fail.
 //!
 //! Either way the list keeps walking its own index in list order
 //! (organization, time, id) and stops after a page. On SQLite the condition
 //! is `t.id in (…)`: the matching tickets are found once through the FTS5
-//! indexes, and each ticket the list reads is looked up among them. Building
-//! that set costs about a microsecond per match, so a common word (tens of
-//! thousands of tickets) would cost tens of milliseconds per query if every
-//! match were collected; the list therefore passes its [`Scope`] (the
-//! organizations it reads, or the requester of "my tickets"), and the ticket
-//! index matches the words and the scope together: `ticket_search` carries
-//! each ticket's organization and requester as tokens that no typed word can
-//! match (`migrations/sqlite/0014_ticket_search_scope.sql`), so only the
-//! matches inside the scope leave FTS5. The scope only narrows the set: the
-//! list's own conditions still decide what the viewer may see. Comments are
-//! indexed one by one without a scope (`comment_search`). On PostgreSQL the
-//! ticket's `search_vector` is tested on the row itself and its comments
-//! through `exists`, which the planner turns into one hashed set when few
-//! comments match; the scope is not used there.
+//! indexes, and each ticket the list reads is looked up among them. Two
+//! things keep that set cheap on a large help desk
+//! (`migrations/sqlite/0016_ticket_search_by_organization.sql`):
+//!
+//! - the ticket index's rowid carries the ticket's organization in its high
+//!   32 bits, so a list that reads some organizations (its [`Scope`]) asks
+//!   FTS5 for one rowid range per organization, and FTS5 seeks to that range
+//!   in each term's list instead of reading every organization's matches;
+//!   "my tickets" narrows by the requester, a token in the index's `scope`
+//!   column that no typed word can match;
+//! - a prefix is not left to FTS5, which would merge the lists of all the
+//!   terms that start with it, over every organization, before the range
+//!   applies. [`TextSearch::prepare`] looks the terms up in the indexes'
+//!   vocabularies (`ticket_search_terms`, `comment_search_terms`) and matches
+//!   each exactly; a word with no term or with more than [`MAX_TERMS`] keeps
+//!   the prefix form, which is then either empty or as before.
+//!
+//! The scope only narrows the set: the list's own conditions still decide
+//! what the viewer may see. Comments are indexed one by one without a scope
+//! (`comment_search`). On PostgreSQL the ticket's `search_vector` is tested
+//! on the row itself and its comments through `exists`, which the planner
+//! turns into one hashed set when few comments match; the scope is not used
+//! there.
 
-use sqlx::{Database, Encode, Postgres, QueryBuilder, Type};
+use sqlx::{Database, Encode, Postgres, QueryBuilder, Sqlite, Type};
+use unicode_normalization::{UnicodeNormalization, char::is_combining_mark};
 
-use crate::service::hc::{clean_query, fts5_expression};
+use super::{Db, StoreError};
+use crate::service::hc::{clean_query, fts5_quoted, fts5_words};
 
 /// Which comments the text is searched in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,100 +67,211 @@ pub enum Scope<'a> {
     Requester(i64),
 }
 
-/// Above this many organizations the scope is left out of the expression.
+/// Above this many organizations the scope is left out of the query.
 const MAX_SCOPE_ORGS: usize = 64;
+
+/// Above this many terms starting with a typed word, the word is left to
+/// FTS5 as a prefix.
+pub const MAX_TERMS: usize = 32;
 
 /// The character that starts every scope token in `ticket_search`
 /// (U+E000, private use): unicode61 keeps it inside a token, while a typed
 /// word, a run of letters and digits, never contains it.
 const SCOPE_MARK: char = '\u{e000}';
 
-/// The FTS5 expression of `ticket_search` for the words and the scope.
-fn scoped(words: &str, scope: Scope<'_>) -> String {
-    let tokens: Vec<String> = match scope {
-        Scope::Any => Vec::new(),
-        Scope::Orgs(orgs) if orgs.len() > MAX_SCOPE_ORGS => Vec::new(),
-        Scope::Orgs(orgs) => orgs
-            .iter()
-            .map(|org| format!("\"{SCOPE_MARK}o{org}\""))
-            .collect(),
-        Scope::Requester(user) => vec![format!("\"{SCOPE_MARK}u{user}\"")],
-    };
-    if tokens.is_empty() {
-        words.to_owned()
-    } else {
-        format!("({words}) AND ({})", tokens.join(" OR "))
-    }
+/// `ticket_search`'s rowid: the organization (0 for none) above the
+/// ticket's id. The SQL twins are in the triggers of migration 0016 and in
+/// [`SQLITE_FILL_TICKET_SEARCH`].
+const ORG_SHIFT: u32 = 32;
+
+/// The rowids of one organization's tickets in `ticket_search`, as a
+/// half-open range; `None` for an id too large to shift (never issued).
+fn org_rowids(org: i64) -> Option<(i64, i64)> {
+    let low = org.checked_mul(1 << ORG_SHIFT)?;
+    let high = org.checked_add(1)?.checked_mul(1 << ORG_SHIFT)?;
+    (org >= 0).then_some((low, high))
 }
 
 /// Fills the SQLite index `ticket_search` from every ticket, in one pass:
-/// after a bulk load (`store::bench`), with the same scope tokens as the
-/// triggers of `migrations/sqlite/0014_ticket_search_scope.sql`. The index is
+/// after a bulk load (`store::bench`), with the same rowids and scope tokens
+/// as the triggers of
+/// `migrations/sqlite/0016_ticket_search_by_organization.sql`. The index is
 /// contentless, so FTS5's `rebuild` command cannot do it.
 pub const SQLITE_FILL_TICKET_SEARCH: &str = "insert into ticket_search (rowid, subject, description, scope) \
-     select id, subject, description, \
-     coalesce(char(57344) || 'o' || organization_id || ' ', '') || char(57344) || 'u' || requester_id \
+     select (coalesce(organization_id, 0) << 32) | id, subject, description, \
+     char(57344) || 'u' || requester_id \
      from tickets";
 
+/// The terms of both SQLite indexes that start with each word (a JSON array
+/// in `$1`), at most `$2` + 1 per word and index, in term order: each step
+/// is one seek in the vocabulary to the first term after the previous one
+/// (`term >= previous || char(0)`: with `term > previous` the vocabulary
+/// would walk every occurrence of the previous term first).
+const SQLITE_TERMS: &str = "with recursive \
+     w(i, word) as (select key, value from json_each($1)), \
+     tt(i, word, term, n) as ( \
+       select i, word, (select term from ticket_search_terms \
+         where term >= w.word and term < w.word || char(1114111) limit 1), 1 from w \
+       union all \
+       select i, word, (select term from ticket_search_terms \
+         where term >= tt.term || char(0) and term < tt.word || char(1114111) limit 1), n + 1 \
+       from tt where term is not null and n <= $2), \
+     ct(i, word, term, n) as ( \
+       select i, word, (select term from comment_search_terms \
+         where term >= w.word and term < w.word || char(1114111) limit 1), 1 from w \
+       union all \
+       select i, word, (select term from comment_search_terms \
+         where term >= ct.term || char(0) and term < ct.word || char(1114111) limit 1), n + 1 \
+       from ct where term is not null and n <= $2) \
+     select 0, i, term from tt where term is not null \
+     union all select 1, i, term from ct where term is not null";
+
+/// A word as unicode61 with `remove_diacritics 2` indexes it: lower case
+/// (already done by `fts5_words`), accents taken off.
+fn folded(word: &str) -> String {
+    word.nfd().filter(|c| !is_combining_mark(*c)).collect()
+}
+
+/// One side's FTS5 expression: every word required, each as the exact terms
+/// found for it or, with none or too many, as a prefix.
+fn expression(words: &[String], terms: &[Vec<String>]) -> String {
+    words
+        .iter()
+        .zip(terms)
+        .map(|(word, found)| match found.len() {
+            0 => format!("{}*", fts5_quoted(word)),
+            n if n > MAX_TERMS => format!("{}*", fts5_quoted(word)),
+            1 => fts5_quoted(&found[0]),
+            _ => format!(
+                "({})",
+                found
+                    .iter()
+                    .map(|t| fts5_quoted(t))
+                    .collect::<Vec<_>>()
+                    .join(" OR ")
+            ),
+        })
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
 /// What to match, as the engine reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Matcher {
-    /// An FTS5 expression whose every word is quoted.
-    Fts5(String),
+    /// FTS5 expressions whose every term is quoted: for `ticket_search` and
+    /// for `comment_search`.
+    Fts5 { tickets: String, comments: String },
     /// Text for `websearch_to_tsquery`.
     WebSearch(String),
     /// Nothing typed can match: no letter or digit at all.
     Nothing,
 }
 
-fn matcher<DB: Database>(text: &str) -> Option<Matcher> {
-    let query = clean_query(text);
-    if query.is_empty() {
-        return None;
+/// The text of a search box, ready for one list's query on one engine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextSearch(Matcher);
+
+impl TextSearch {
+    /// Reads `text` for `db`'s engine; `None` when it is blank. On SQLite
+    /// each word's prefix is expanded into the indexes' terms (one query).
+    pub async fn prepare(db: &Db, text: Option<&str>) -> Result<Option<Self>, StoreError> {
+        let Some(text) = text else {
+            return Ok(None);
+        };
+        let pool = match db {
+            Db::Postgres(_) => return Ok(Self::parse::<Postgres>(text)),
+            Db::Sqlite(pool) => pool,
+        };
+        let words = fts5_words(&clean_query(text));
+        match Self::parse::<Sqlite>(text) {
+            Some(Self(Matcher::Fts5 { .. })) if !words.is_empty() => {}
+            other => return Ok(other),
+        }
+        let folded_words: Vec<String> = words.iter().map(|w| folded(w)).collect();
+        let rows: Vec<(i64, i64, String)> = sqlx::query_as(SQLITE_TERMS)
+            .bind(serde_json::to_string(&folded_words).map_err(anyhow::Error::from)?)
+            .bind(i64::try_from(MAX_TERMS).unwrap_or(i64::MAX))
+            .fetch_all(pool)
+            .await?;
+        let mut ticket_terms = vec![Vec::new(); words.len()];
+        let mut comment_terms = vec![Vec::new(); words.len()];
+        for (side, i, term) in rows {
+            let side = if side == 0 {
+                &mut ticket_terms
+            } else {
+                &mut comment_terms
+            };
+            if let Some(found) = usize::try_from(i).ok().and_then(|i| side.get_mut(i)) {
+                found.push(term);
+            }
+        }
+        Ok(Some(Self(Matcher::Fts5 {
+            tickets: expression(&words, &ticket_terms),
+            comments: expression(&words, &comment_terms),
+        })))
     }
-    if !query.chars().any(char::is_alphanumeric) {
-        return Some(Matcher::Nothing);
+
+    /// Reads `text` for the engine `DB` without looking at any index: on
+    /// SQLite every word is left to FTS5 as a prefix. `None` when blank.
+    pub fn parse<DB: Database>(text: &str) -> Option<Self> {
+        let query = clean_query(text);
+        if query.is_empty() {
+            return None;
+        }
+        if !query.chars().any(char::is_alphanumeric) {
+            return Some(Self(Matcher::Nothing));
+        }
+        Some(Self(if DB::NAME == <Postgres as Database>::NAME {
+            Matcher::WebSearch(query)
+        } else {
+            let words = fts5_words(&query);
+            if words.is_empty() {
+                Matcher::Nothing
+            } else {
+                let none = vec![Vec::new(); words.len()];
+                let expression = expression(&words, &none);
+                Matcher::Fts5 {
+                    tickets: expression.clone(),
+                    comments: expression,
+                }
+            }
+        }))
     }
-    Some(if DB::NAME == <Postgres as Database>::NAME {
-        Matcher::WebSearch(query)
-    } else {
-        fts5_expression(&query).map_or(Matcher::Nothing, Matcher::Fts5)
-    })
 }
 
-/// Adds ` and <the ticket matches text>` to a query over `tickets t`;
-/// nothing when the text is blank. Text without a single letter or digit
-/// matches no ticket. `scope` holds what the query's other conditions
-/// already restrict it to (see [`Scope`]).
+/// Adds ` and <the ticket matches the search>` to a query over `tickets t`.
+/// `scope` holds what the query's other conditions already restrict it to
+/// (see [`Scope`]).
 pub fn push_text_condition<DB>(
     q: &mut QueryBuilder<DB>,
-    text: &str,
+    search: &TextSearch,
     comments: Comments,
     scope: Scope<'_>,
 ) where
     DB: Database,
     for<'a> String: Encode<'a, DB> + Type<DB>,
+    for<'a> i64: Encode<'a, DB> + Type<DB>,
 {
     let public_only = match comments {
         Comments::Public => " and c.public = true",
         Comments::All => "",
     };
-    match matcher::<DB>(text) {
-        None => {}
-        Some(Matcher::Nothing) => {
+    match &search.0 {
+        Matcher::Nothing => {
             q.push(" and 1 = 0");
         }
-        Some(Matcher::Fts5(expression)) => {
-            q.push(" and t.id in (select rowid from ticket_search where ticket_search match ");
-            q.push_bind(scoped(&expression, scope));
+        Matcher::Fts5 { tickets, comments } => {
+            q.push(" and t.id in (");
+            push_ticket_matches(q, tickets, scope);
             q.push(
                 " union all select c.ticket_id from comment_search \
                  join comments c on c.id = comment_search.rowid where comment_search match ",
             );
-            q.push_bind(expression);
+            q.push_bind(comments.clone());
             q.push(public_only);
             q.push(")");
         }
-        Some(Matcher::WebSearch(query)) => {
+        Matcher::WebSearch(query) => {
             // The ticket's own text is checked on the row the list reads;
             // comments through a correlated `exists`, which PostgreSQL runs
             // as one hashed lookup of the matching comments when they are
@@ -161,7 +284,7 @@ pub fn push_text_condition<DB>(
                 ")) or exists (select 1 from comments c where c.ticket_id = t.id and c.search_vector @@ \
                  websearch_to_tsquery('portuguese'::regconfig, hc_fold(",
             );
-            q.push_bind(query);
+            q.push_bind(query.clone());
             q.push("))");
             q.push(public_only);
             q.push("))");
@@ -169,33 +292,78 @@ pub fn push_text_condition<DB>(
     }
 }
 
+/// The ids of the tickets whose own text matches `expression` within the
+/// scope: one rowid range of `ticket_search` per organization, or the
+/// requester's token added to the expression.
+fn push_ticket_matches<DB>(q: &mut QueryBuilder<DB>, expression: &str, scope: Scope<'_>)
+where
+    DB: Database,
+    for<'a> String: Encode<'a, DB> + Type<DB>,
+    for<'a> i64: Encode<'a, DB> + Type<DB>,
+{
+    let ranges: Option<Vec<(i64, i64)>> = match scope {
+        Scope::Orgs(orgs) if !orgs.is_empty() && orgs.len() <= MAX_SCOPE_ORGS => {
+            orgs.iter().map(|org| org_rowids(*org)).collect()
+        }
+        _ => None,
+    };
+    let select = "select rowid & 4294967295 from ticket_search where ticket_search match ";
+    match (ranges, scope) {
+        (Some(ranges), _) => {
+            for (n, (low, high)) in ranges.into_iter().enumerate() {
+                if n > 0 {
+                    q.push(" union all ");
+                }
+                q.push(select);
+                q.push_bind(expression.to_owned());
+                q.push(" and rowid >= ");
+                q.push_bind(low);
+                q.push(" and rowid < ");
+                q.push_bind(high);
+            }
+        }
+        (None, Scope::Requester(user)) => {
+            q.push(select);
+            q.push_bind(format!(
+                "({expression}) AND {}",
+                fts5_quoted(&format!("{SCOPE_MARK}u{user}"))
+            ));
+        }
+        (None, _) => {
+            q.push(select);
+            q.push_bind(expression.to_owned());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use sqlx::Sqlite;
-
     use super::*;
 
-    fn sql<DB>(text: &str, comments: Comments) -> String
+    fn sql<DB>(text: &str, comments: Comments, scope: Scope<'_>) -> String
     where
         DB: Database,
         for<'a> String: Encode<'a, DB> + Type<DB>,
+        for<'a> i64: Encode<'a, DB> + Type<DB>,
     {
         let mut q = QueryBuilder::<DB>::new("select t.id from tickets t where 1 = 1");
-        push_text_condition(&mut q, text, comments, Scope::Any);
+        if let Some(search) = TextSearch::parse::<DB>(text) {
+            push_text_condition(&mut q, &search, comments, scope);
+        }
         q.sql().as_str().to_owned()
     }
 
     #[test]
     fn blank_text_adds_no_condition_and_symbols_match_nothing() {
         let base = "select t.id from tickets t where 1 = 1";
-        assert_eq!(sql::<Sqlite>("  \t ", Comments::All), base);
-        assert_eq!(sql::<Postgres>("", Comments::All), base);
+        assert_eq!(sql::<Sqlite>("  \t ", Comments::All, Scope::Any), base);
+        assert_eq!(sql::<Postgres>("", Comments::All, Scope::Any), base);
         assert_eq!(
-            sql::<Sqlite>("\"*( -", Comments::Public),
+            sql::<Sqlite>("\"*( -", Comments::Public, Scope::Any),
             format!("{base} and 1 = 0")
         );
         assert_eq!(
-            sql::<Postgres>("\"*( -", Comments::Public),
+            sql::<Postgres>("\"*( -", Comments::Public, Scope::Any),
             format!("{base} and 1 = 0")
         );
     }
@@ -203,37 +371,59 @@ mod tests {
     #[test]
     fn only_the_portal_leaves_internal_notes_out() {
         for public in [
-            sql::<Sqlite>("boleto", Comments::Public),
-            sql::<Postgres>("boleto", Comments::Public),
+            sql::<Sqlite>("boleto", Comments::Public, Scope::Any),
+            sql::<Postgres>("boleto", Comments::Public, Scope::Any),
         ] {
             assert!(public.contains("c.public = true"), "{public}");
         }
         for all in [
-            sql::<Sqlite>("boleto", Comments::All),
-            sql::<Postgres>("boleto", Comments::All),
+            sql::<Sqlite>("boleto", Comments::All, Scope::Any),
+            sql::<Postgres>("boleto", Comments::All, Scope::Any),
         ] {
             assert!(!all.contains("public"), "{all}");
         }
-        assert!(sql::<Sqlite>("boleto", Comments::All).contains("comment_search match"));
-        assert!(sql::<Postgres>("boleto", Comments::All).contains("websearch_to_tsquery"));
+        assert!(
+            sql::<Sqlite>("boleto", Comments::All, Scope::Any).contains("comment_search match")
+        );
+        assert!(
+            sql::<Postgres>("boleto", Comments::All, Scope::Any).contains("websearch_to_tsquery")
+        );
     }
 
     #[test]
-    fn the_scope_narrows_the_ticket_expression() {
-        let words = "\"boleto\"* \"vencido\"*";
-        assert_eq!(scoped(words, Scope::Any), words);
-        assert_eq!(scoped(words, Scope::Orgs(&[])), words);
-        assert_eq!(
-            scoped(words, Scope::Orgs(&[1, 5001])),
-            "(\"boleto\"* \"vencido\"*) AND (\"\u{e000}o1\" OR \"\u{e000}o5001\")"
-        );
-        assert_eq!(
-            scoped(words, Scope::Requester(7)),
-            "(\"boleto\"* \"vencido\"*) AND (\"\u{e000}u7\")"
-        );
+    fn organizations_are_rowid_ranges_and_too_many_are_no_scope() {
+        let one = sql::<Sqlite>("boleto", Comments::Public, Scope::Orgs(&[5001]));
+        assert_eq!(one.matches("rowid >= ").count(), 1, "{one}");
+        let two = sql::<Sqlite>("boleto", Comments::Public, Scope::Orgs(&[1, 5001]));
+        assert_eq!(two.matches("rowid >= ").count(), 2, "{two}");
         let many: Vec<i64> = (1..=100).collect();
-        assert_eq!(scoped(words, Scope::Orgs(&many)), words);
-        // A typed word never holds the mark, so it cannot reach a scope token.
-        assert_eq!(fts5_expression("\u{e000}o1").as_deref(), Some("\"o1\"*"));
+        let all = sql::<Sqlite>("boleto", Comments::Public, Scope::Orgs(&many));
+        assert!(!all.contains("rowid >= "), "{all}");
+        assert_eq!(all, sql::<Sqlite>("boleto", Comments::Public, Scope::Any));
+        assert_eq!(org_rowids(0), Some((0, 1 << 32)));
+        assert_eq!(org_rowids(5001), Some((5001 << 32, 5002 << 32)));
+        assert_eq!(org_rowids(i64::MAX), None);
+    }
+
+    #[test]
+    fn words_become_exact_terms_or_stay_prefixes() {
+        let words = vec!["bolet".to_owned(), "vencido".to_owned(), "b".to_owned()];
+        let many: Vec<String> = (0..=MAX_TERMS).map(|n| format!("b{n}")).collect();
+        let terms = vec![
+            vec!["boleto".to_owned(), "boletos".to_owned()],
+            vec!["vencido".to_owned()],
+            many,
+        ];
+        assert_eq!(
+            expression(&words, &terms),
+            "(\"boleto\" OR \"boletos\") AND \"vencido\" AND \"b\"*"
+        );
+        // No term found: the prefix, which then matches nothing cheaply.
+        assert_eq!(expression(&words[..1], &[Vec::new()]), "\"bolet\"*");
+        assert_eq!(folded("cobrança"), "cobranca");
+        assert_eq!(folded("não"), "nao");
+        // A typed word never holds the scope mark, so it cannot reach a
+        // requester's token.
+        assert_eq!(fts5_words("\u{e000}u1"), vec!["u1".to_owned()]);
     }
 }

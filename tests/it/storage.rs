@@ -233,7 +233,7 @@ async fn sqlite_from_config(dir: &TempDir, synchronous: &str) -> Db {
         )),
         data_dir,
         sqlite_synchronous: synchronous.to_owned(),
-        database_max_connections: 4,
+        database_max_connections: Some(4),
         ..Config::default()
     };
     Db::connect(&config).await.unwrap()

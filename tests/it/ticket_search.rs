@@ -691,3 +691,64 @@ async fn the_search_follows_each_list_and_a_moved_ticket() {
     let page = diego.get("/portal/tickets?view=org&q=boleto").await;
     assert_eq!(status_count(&page.body, "sent"), 1);
 }
+
+/// On SQLite a typed word finds every word that starts with it, in the
+/// tickets' text and in comments, whatever the accents: those words are
+/// looked up in the indexes' vocabularies and matched one by one, and a
+/// beginning shared by more words than that lookup takes is matched as a
+/// prefix. (PostgreSQL reads words by their stems instead: `accents_and_case_do_not_matter`
+/// and `every_word_must_be_found` cover both engines.)
+#[tokio::test]
+async fn a_beginning_finds_every_word_that_starts_with_it() {
+    let tc = TestApp::new().await;
+    if !is_sqlite(&tc) {
+        return;
+    }
+    let d = desk(&tc).await;
+    let boleto = opened(&tc, d.ana, d.padaria, "Boleto vencido", "x").await;
+    let boletos = opened(&tc, d.ana, d.padaria, "Dois boletos", "x").await;
+    let augmentative = opened(&tc, d.ana, d.padaria, "Um BOLETÃO", "y").await;
+    let in_comment = opened(&tc, d.ana, d.padaria, "Outro assunto", "z").await;
+    public_comment(&tc, in_comment, d.ana, "Veja o boletim anexo").await;
+    opened(&tc, d.ana, d.padaria, "Bola fora", "sem nada").await;
+    let mercado = opened(&tc, d.bruno, d.mercado, "Boleto do mercado", "x").await;
+    let mut ana = signed_in(&tc, ANA).await;
+    let mut fernanda = signed_in(&tc, FERNANDA).await;
+    for (text, expected) in [
+        (
+            "bolet",
+            vec![in_comment.0, augmentative.0, boletos.0, boleto.0],
+        ),
+        ("BOLETA", vec![augmentative.0]),
+        ("boletos", vec![boletos.0, boleto.0]),
+        ("bolet vencid", vec![boleto.0]),
+        ("boletx", vec![]),
+    ] {
+        assert_eq!(
+            found(&mut ana, "/portal/tickets?view=org", text).await,
+            expected,
+            "{text}"
+        );
+    }
+    let mut agent_view = vec![mercado.0, in_comment.0, augmentative.0, boletos.0, boleto.0];
+    assert_eq!(found(&mut fernanda, "/agent", "bolet").await, agent_view);
+
+    // More words with one beginning than the lookup takes.
+    let many = chamado::store::ticket_search::MAX_TERMS + 3;
+    for n in 0..many {
+        let subject = format!("Nota lote{n}x");
+        agent_view.insert(0, opened(&tc, d.ana, d.padaria, &subject, "x").await.0);
+    }
+    let page = ana.get("/portal/tickets?view=org&q=lote").await;
+    assert_eq!(
+        status_count(&page.body, "sent"),
+        i64::try_from(many).unwrap()
+    );
+    assert_eq!(listed(&page.body).len(), 25);
+    let page = fernanda.get("/agent?q=lote").await;
+    assert_eq!(listed(&page.body).len(), 25, "{}", page.body.len());
+    assert_eq!(
+        found(&mut ana, "/portal/tickets?view=org", "lote7x").await,
+        [agent_view[many - 1 - 7]]
+    );
+}
