@@ -102,29 +102,41 @@ pub const SQLITE_FILL_TICKET_SEARCH: &str = "insert into ticket_search (rowid, s
      char(57344) || 'u' || requester_id \
      from tickets";
 
+/// A recursive CTE `$name(i, word, term, n)`: for each word of `w`, the
+/// terms of the FTS5 vocabulary table `$vocab` that start with it.
+macro_rules! terms_of {
+    ($name:literal, $vocab:literal) => {
+        concat!(
+            $name,
+            "(i, word, term, n) as (select i, word, (select term from ",
+            $vocab,
+            " where term >= w.word and term < w.word || char(1114111) limit 1), 1 from w \
+             union all select i, word, (select term from ",
+            $vocab,
+            " where term >= ",
+            $name,
+            ".term || char(0) and term < ",
+            $name,
+            ".word || char(1114111) limit 1), n + 1 from ",
+            $name,
+            " where term is not null and n <= $2)"
+        )
+    };
+}
+
 /// The terms of both SQLite indexes that start with each word (a JSON array
 /// in `$1`), at most `$2` + 1 per word and index, in term order: each step
 /// is one seek in the vocabulary to the first term after the previous one
 /// (`term >= previous || char(0)`: with `term > previous` the vocabulary
 /// would walk every occurrence of the previous term first).
-const SQLITE_TERMS: &str = "with recursive \
-     w(i, word) as (select key, value from json_each($1)), \
-     tt(i, word, term, n) as ( \
-       select i, word, (select term from ticket_search_terms \
-         where term >= w.word and term < w.word || char(1114111) limit 1), 1 from w \
-       union all \
-       select i, word, (select term from ticket_search_terms \
-         where term >= tt.term || char(0) and term < tt.word || char(1114111) limit 1), n + 1 \
-       from tt where term is not null and n <= $2), \
-     ct(i, word, term, n) as ( \
-       select i, word, (select term from comment_search_terms \
-         where term >= w.word and term < w.word || char(1114111) limit 1), 1 from w \
-       union all \
-       select i, word, (select term from comment_search_terms \
-         where term >= ct.term || char(0) and term < ct.word || char(1114111) limit 1), n + 1 \
-       from ct where term is not null and n <= $2) \
-     select 0, i, term from tt where term is not null \
-     union all select 1, i, term from ct where term is not null";
+const SQLITE_TERMS: &str = concat!(
+    "with recursive w(i, word) as (select key, value from json_each($1)), ",
+    terms_of!("tt", "ticket_search_terms"),
+    ", ",
+    terms_of!("ct", "comment_search_terms"),
+    " select 0, i, term from tt where term is not null \
+     union all select 1, i, term from ct where term is not null"
+);
 
 /// A word as unicode61 with `remove_diacritics 2` indexes it: lower case
 /// (already done by `fts5_words`), accents taken off.
