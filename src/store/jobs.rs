@@ -228,25 +228,7 @@ where
     .bind(Ts(now))
     .fetch_one(&mut **tx)
     .await?;
-    sqlx::query(
-        "insert into status_events (ticket_id, from_status, to_status, at, actor_kind, actor_id) values ($1, null, $2, $3, $4, $5)",
-    )
-    .bind(id)
-    .bind(row.status.key())
-    .bind(Ts(now))
-    .bind(row.actor.0.key())
-    .bind(row.actor.1)
-    .execute(&mut **tx)
-    .await?;
-    events::append(
-        tx,
-        id,
-        EventKind::Created,
-        row.actor,
-        now,
-        json!({ "status": row.status.key() }),
-    )
-    .await?;
+    super::tickets::record_creation(tx, id, row.status, row.actor, now).await?;
     Ok(id)
 }
 

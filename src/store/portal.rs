@@ -459,16 +459,6 @@ const PUBLIC_COMMENTS: &str = "select c.id, c.author_id, u.name as author_name, 
      from comments c left join users u on u.id = c.author_id \
      where c.ticket_id = $1 and c.public = $2 order by c.created_at, c.id";
 
-pub async fn public_comments(db: &Db, ticket: i64) -> Result<Vec<PublicComment>, StoreError> {
-    Ok(with_db!(db, |pool| {
-        sqlx::query_as::<_, PublicComment>(PUBLIC_COMMENTS)
-            .bind(ticket)
-            .bind(true)
-            .fetch_all(pool)
-            .await?
-    }))
-}
-
 /// An attachment the customer may download.
 #[derive(Clone, Debug, FromRow)]
 pub struct VisibleAttachment {
@@ -481,27 +471,18 @@ pub struct VisibleAttachment {
     pub created_at: Ts,
 }
 
-const VISIBLE_ATTACHMENTS: &str = "select a.id, a.comment_id, a.file_name, a.content_type, a.size_bytes, a.storage_key, a.created_at \
-     from attachments a left join comments c on c.id = a.comment_id \
-     where a.ticket_id = $1 and (a.comment_id is null or c.public = $2)";
-const VISIBLE_ATTACHMENTS_IN_ORDER: &str = "select a.id, a.comment_id, a.file_name, a.content_type, a.size_bytes, a.storage_key, a.created_at \
-     from attachments a left join comments c on c.id = a.comment_id \
-     where a.ticket_id = $1 and (a.comment_id is null or c.public = $2) order by a.id";
-
-/// Attachments of the description and of public comments; files attached
-/// to internal notes are not the customer's.
-pub async fn visible_attachments(
-    db: &Db,
-    ticket: i64,
-) -> Result<Vec<VisibleAttachment>, StoreError> {
-    Ok(with_db!(db, |pool| {
-        sqlx::query_as::<_, VisibleAttachment>(VISIBLE_ATTACHMENTS_IN_ORDER)
-            .bind(ticket)
-            .bind(true)
-            .fetch_all(pool)
-            .await?
-    }))
+/// Attachments of the description and of public comments: files attached
+/// to internal notes are not the customer's. One text for both queries
+/// below, so that the condition is written once.
+macro_rules! visible_attachments {
+    () => {
+        "select a.id, a.comment_id, a.file_name, a.content_type, a.size_bytes, a.storage_key, a.created_at \
+         from attachments a left join comments c on c.id = a.comment_id \
+         where a.ticket_id = $1 and (a.comment_id is null or c.public = $2)"
+    };
 }
+const VISIBLE_ATTACHMENTS: &str = visible_attachments!();
+const VISIBLE_ATTACHMENTS_IN_ORDER: &str = concat!(visible_attachments!(), " order by a.id");
 
 /// One visible attachment of a ticket.
 pub async fn visible_attachment(

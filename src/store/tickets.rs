@@ -103,19 +103,21 @@ pub async fn create(
         .bind(Ts(now))
         .fetch_one(&mut *tx)
         .await?;
-        record_creation(&mut tx, id, actor, now).await?;
+        let actor = events::actor(actor.kind, actor.user);
+        record_creation(&mut tx, id, TicketStatus::Sent, actor, now).await?;
         tx.commit().await?;
         id
     });
     Ok(TicketId(id))
 }
 
-/// A new ticket's first status event (to *Enviado*) and its `Created`
-/// ticket event, inside the transaction that inserted it.
-async fn record_creation<DB>(
+/// A new ticket's first status event (from nothing to `status`) and its
+/// `Created` ticket event, inside the transaction that inserted it.
+pub(crate) async fn record_creation<DB>(
     tx: &mut crate::store::WriteTx<DB>,
     id: i64,
-    actor: Actor,
+    status: TicketStatus,
+    actor: (ActorKind, Option<i64>),
     now: Timestamp,
 ) -> Result<(), sqlx::Error>
 where
@@ -132,19 +134,19 @@ where
         "insert into status_events (ticket_id, from_status, to_status, at, actor_kind, actor_id) values ($1, null, $2, $3, $4, $5)",
     )
     .bind(id)
-    .bind(TicketStatus::Sent.key())
+    .bind(status.key())
     .bind(Ts(now))
-    .bind(actor.kind.key())
-    .bind(actor.user.map(|u| u.0))
+    .bind(actor.0.key())
+    .bind(actor.1)
     .execute(&mut **tx)
     .await?;
     events::append(
         tx,
         id,
         EventKind::Created,
-        events::actor(actor.kind, actor.user),
+        actor,
         now,
-        json!({ "status": TicketStatus::Sent.key() }),
+        json!({ "status": status.key() }),
     )
     .await
 }
@@ -445,12 +447,9 @@ where
             .map(|id| (id, false))
             .ok_or_else(|| StoreError::Conflict("tickets.submission_key".into()));
     };
-    let customer = Actor {
-        kind: ActorKind::Customer,
-        user: Some(t.requester),
-    };
+    let customer = events::actor(ActorKind::Customer, Some(t.requester));
     insert_files(tx, id, None, t.requester.0, new.files, now).await?;
-    record_creation(tx, id, customer, now).await?;
+    record_creation(tx, id, TicketStatus::Sent, customer, now).await?;
     Ok((id, true))
 }
 
