@@ -123,10 +123,18 @@ impl Hub {
         self.inner.sender.subscribe()
     }
 
-    /// Asks the pump to look for new events now (after this node wrote).
+    /// Asks the pump to look for new events now (after this node wrote),
+    /// and has the rows this node caches read again.
     pub fn wake(&self) {
-        self.inner.generation.fetch_add(1, Ordering::AcqRel);
         self.cached_rows_changed();
+        self.wake_keeping_cached_rows();
+    }
+
+    /// [`Hub::wake`] after a write known to leave every cached row (sessions,
+    /// users, memberships, organizations, settings) as it was: a new ticket
+    /// or a reply.
+    pub fn wake_keeping_cached_rows(&self) {
+        self.inner.generation.fetch_add(1, Ordering::AcqRel);
         self.inner.wake.notify_one();
     }
 

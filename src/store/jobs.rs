@@ -214,8 +214,8 @@ where
     usize: sqlx::ColumnIndex<DB::Row>,
 {
     let id: i64 = sqlx::query_scalar(
-        "insert into tickets (subject, description, ticket_type, status, organization_id, requester_id, channel, created_at, updated_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id",
+        "insert into tickets (subject, description, ticket_type, status, organization_id, requester_id, channel, created_at, updated_at, status_since) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) returning id",
     )
     .bind(row.subject)
     .bind(row.description)

@@ -90,8 +90,8 @@ pub async fn create(
     let id: i64 = with_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
-            "insert into tickets (subject, description, ticket_type, status, organization_id, requester_id, channel, created_at, updated_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $8) returning id",
+            "insert into tickets (subject, description, ticket_type, status, organization_id, requester_id, channel, created_at, updated_at, status_since) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8) returning id",
         )
         .bind(ticket.subject)
         .bind(ticket.description)
@@ -112,7 +112,9 @@ pub async fn create(
 }
 
 /// A new ticket's first status event (from nothing to `status`) and its
-/// `Created` ticket event, inside the transaction that inserted it.
+/// `Created` ticket event, inside the transaction that inserted it. The
+/// insert sets the ticket's `status_since` to `now` itself, so the status
+/// event's trigger leaves the row alone (migration 0017).
 pub(crate) async fn record_creation<DB>(
     tx: &mut crate::store::WriteTx<DB>,
     id: i64,
@@ -382,6 +384,9 @@ pub async fn create_from_form(
     new: &NewPortalTicket<'_>,
     now: Timestamp,
 ) -> Result<(TicketId, bool), StoreError> {
+    if let (Db::Postgres(pool), []) = (db, new.files) {
+        return create_from_form_postgres(pool, new, now).await;
+    }
     let (id, created) = with_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let written = insert_from_form(&mut tx, new, now).await?;
@@ -393,6 +398,58 @@ pub async fn create_from_form(
         written
     });
     Ok((TicketId(id), created))
+}
+
+/// [`create_from_form`] without files on PostgreSQL: the ticket, its first
+/// status event and its `Created` event (with the notice every node's
+/// listener reads, as `events::append` sends it) in one statement, which
+/// PostgreSQL runs as one transaction. One round trip instead of five
+/// (begin, three inserts, commit): PostgreSQL opened about 30 % more
+/// tickets per second this way (BENCHMARKS.md).
+async fn create_from_form_postgres(
+    pool: &sqlx::PgPool,
+    new: &NewPortalTicket<'_>,
+    now: Timestamp,
+) -> Result<(TicketId, bool), StoreError> {
+    let t = &new.ticket;
+    let customer = events::actor(ActorKind::Customer, Some(t.requester));
+    let inserted: Option<i64> = sqlx::query_scalar(
+        "with t as (insert into tickets (subject, description, ticket_type, status, organization_id, requester_id, channel, \
+           created_at, updated_at, status_since, submission_key) \
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8, $9) on conflict (submission_key) do nothing returning id), \
+         s as (insert into status_events (ticket_id, from_status, to_status, at, actor_kind, actor_id) \
+           select id, null, $4, $8, $10, $6 from t), \
+         e as (insert into ticket_events (ticket_id, kind, actor_kind, actor_id, at, data) \
+           select id, $11, $10, $6, $8, $12 from t returning id, ticket_id) \
+         select e.ticket_id from e, pg_notify('chamado_events', e.id::text)",
+    )
+    .bind(t.subject)
+    .bind(t.description)
+    .bind(t.ticket_type.key())
+    .bind(TicketStatus::Sent.key())
+    .bind(t.organization.map(|o| o.0))
+    .bind(t.requester.0)
+    .bind(t.channel)
+    .bind(Ts(now))
+    .bind(new.submission_key)
+    .bind(customer.0.key())
+    .bind(EventKind::Created.key())
+    .bind(sqlx::types::Json(json!({ "status": TicketStatus::Sent.key() })))
+    .fetch_optional(pool)
+    .await?;
+    if let Some(id) = inserted {
+        return Ok((TicketId(id), true));
+    }
+    let existing: Option<i64> = sqlx::query_scalar(
+        "select id from tickets where submission_key = $1 and requester_id = $2",
+    )
+    .bind(new.submission_key)
+    .bind(t.requester.0)
+    .fetch_optional(pool)
+    .await?;
+    existing
+        .map(|id| (TicketId(id), false))
+        .ok_or_else(|| StoreError::Conflict("tickets.submission_key".into()))
 }
 
 /// The writes of [`create_from_form`] inside an open transaction: the
@@ -421,8 +478,8 @@ where
     // One statement in the usual case; the key's owner is looked up only
     // when the key was taken.
     let inserted: Option<i64> = sqlx::query_scalar(
-        "insert into tickets (subject, description, ticket_type, status, organization_id, requester_id, channel, created_at, updated_at, submission_key) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) on conflict (submission_key) do nothing returning id",
+        "insert into tickets (subject, description, ticket_type, status, organization_id, requester_id, channel, created_at, updated_at, status_since, submission_key) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8, $9) on conflict (submission_key) do nothing returning id",
     )
     .bind(t.subject)
     .bind(t.description)

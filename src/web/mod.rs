@@ -43,6 +43,29 @@ use crate::{
     service::{random_hex, sessions::AuthSession},
 };
 
+/// On a response: the request wrote only tickets and what hangs from them
+/// (comments, files, events), so the node's cached sign-ins and settings
+/// (`service::node_cache`) stay valid. Without it, every write request has
+/// them read again.
+#[derive(Clone, Copy, Debug)]
+pub struct CachedRowsKept;
+
+/// `response` marked with [`CachedRowsKept`].
+pub fn keeping_cached_rows(mut response: Response) -> Response {
+    response.extensions_mut().insert(CachedRowsKept);
+    response
+}
+
+/// After a write request: live views and counts learn of it at once, and
+/// cached rows are read again unless the handler said they were untouched.
+fn wake_after(state: &AppState, response: &Response) {
+    if response.extensions().get::<CachedRowsKept>().is_some() {
+        state.hub.wake_keeping_cached_rows();
+    } else {
+        state.hub.wake();
+    }
+}
+
 pub const SESSION_COOKIE: &str = "chamado_session";
 pub const CSRF_COOKIE: &str = "chamado_csrf";
 pub const LANG_COOKIE: &str = "chamado_lang";
@@ -397,7 +420,7 @@ async fn context(State(state): State<AppState>, req: Request, next: Next) -> Res
             req.extensions_mut().insert(Arc::clone(&ctx));
             let response = next.run(req).await;
             // What this request committed reaches live views at once.
-            state.hub.wake();
+            wake_after(&state, &response);
             response
         } else {
             tracing::info!("request refused: missing or wrong CSRF token");
@@ -408,7 +431,7 @@ async fn context(State(state): State<AppState>, req: Request, next: Next) -> Res
         req.extensions_mut().insert(Arc::clone(&ctx));
         let response = next.run(req).await;
         if unsafe_method {
-            state.hub.wake();
+            wake_after(&state, &response);
         }
         response
     };

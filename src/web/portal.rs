@@ -767,10 +767,10 @@ pub async fn create_reply(
             } else {
                 "reply"
             };
-            Ok(
+            Ok(super::keeping_cached_rows(
                 Redirect::to(&format!("/portal/tickets/{id}?done={done}#conversation"))
                     .into_response(),
-            )
+            ))
         }
         Err(PortalError::Invalid(errors)) => {
             let forms = DetailForms {
@@ -1063,7 +1063,9 @@ pub async fn create_ticket(
             if created {
                 tracing::info!(ticket = %id, "ticket opened in the portal");
             }
-            Ok(Redirect::to(&format!("/portal/tickets/{id}?done=created")).into_response())
+            Ok(super::keeping_cached_rows(
+                Redirect::to(&format!("/portal/tickets/{id}?done=created")).into_response(),
+            ))
         }
         Err(PortalError::Invalid(errors)) => invalid_new_ticket(
             &state,

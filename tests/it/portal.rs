@@ -15,7 +15,7 @@ use chamado::{
         attachments::{self, Upload},
     },
     store::{
-        self, Db,
+        self, Db, Ts,
         tickets::{Actor, NewTicket},
     },
 };
@@ -1956,7 +1956,7 @@ async fn submission_key(browser: &mut Browser<'_>) -> String {
 }
 
 /// Submits the new-ticket form with a fresh submission key.
-async fn open_via_portal(
+pub async fn open_via_portal(
     browser: &mut Browser<'_>,
     fields: &[(&str, &str)],
     files: &[FilePart<'_>],
@@ -1968,13 +1968,13 @@ async fn open_via_portal(
     post_multipart(browser, "/portal/tickets", Some(&token), &all, files).await
 }
 
-const NEW_TICKET: [(&str, &str); 3] = [
+pub const NEW_TICKET: [(&str, &str); 3] = [
     ("ticket_type", "incident"),
     ("subject", "Nota fiscal não sai"),
     ("description", "Erro 539 ao emitir."),
 ];
 
-fn created_id(response: &TestResponse) -> TicketId {
+pub fn created_id(response: &TestResponse) -> TicketId {
     let location = response.location().expect("a redirect");
     let id = location
         .strip_prefix("/portal/tickets/")
@@ -2047,6 +2047,39 @@ async fn a_user_in_one_organization_gets_it_automatically() {
     assert_eq!(ticket.subject, "Nota fiscal não sai");
     assert_eq!(ticket.ticket_type(), TicketType::Incident);
     assert_eq!(ticket.channel, "portal");
+    // Its history starts with one status event and one "created" event, and
+    // it is in its first status since it was opened.
+    let events = store::tickets::status_events(&tc.state.db, id)
+        .await
+        .unwrap();
+    let steps: Vec<_> = events
+        .iter()
+        .map(|e| {
+            (
+                e.from_status.as_deref(),
+                e.to_status.as_str(),
+                e.at,
+                e.actor_kind.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(steps, [(None, "sent", ticket.created_at, "customer")]);
+    let (kinds, since): (Vec<String>, Option<Ts>) = chamado::with_db!(&tc.state.db, |pool| {
+        (
+            sqlx::query_scalar("select kind from ticket_events where ticket_id = $1 order by id")
+                .bind(id.0)
+                .fetch_all(pool)
+                .await
+                .unwrap(),
+            sqlx::query_scalar("select status_since from tickets where id = $1")
+                .bind(id.0)
+                .fetch_one(pool)
+                .await
+                .unwrap(),
+        )
+    });
+    assert_eq!(kinds, ["created"]);
+    assert_eq!(since, Some(ticket.created_at));
     let page = browser
         .get(&format!("/portal/tickets/{}?done=created", id.0))
         .await;

@@ -25,7 +25,7 @@ use tokio::sync::broadcast::Receiver;
 use tower::ServiceExt;
 
 use crate::{
-    portal::{reply, signed_in, ticket, user},
+    portal::{NEW_TICKET, created_id, open_via_portal, reply, signed_in, ticket, user},
     support::{Browser, TestApp, postgres_url},
 };
 
@@ -224,6 +224,41 @@ async fn on_postgres_a_reply_on_node_b_reaches_node_a_within_a_second_once() {
         event_ids(&on_b).iter().filter(|e| **e == arrived).count(),
         1
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_opened_through_the_portal_reaches_every_node_once() {
+    let a = TestApp::new().await;
+    let d = desk(&a).await;
+    // On PostgreSQL the ticket is opened on another node, whose notice
+    // node A must hear; on SQLite there is one node.
+    let b = if postgres_url().is_some() {
+        Some(a.second_node())
+    } else {
+        None
+    };
+    let opener = b.as_ref().unwrap_or(&a);
+    live(&a.state).await;
+    if let Some(b) = &b {
+        live(&b.state).await;
+    }
+    let mut on_a = a.state.hub.subscribe();
+    let mut ana = signed_in(opener, ANA).await;
+    let response = open_via_portal(&mut ana, &NEW_TICKET, &[]).await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
+    let id = created_id(&response);
+    let notices = notices_within(&mut on_a, Duration::from_millis(1500)).await;
+    let created: Vec<_> = notices
+        .iter()
+        .filter_map(|n| match n {
+            Notice::Event(e) if e.ticket_id == id.0 => Some(Arc::clone(e)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(created.len(), 1, "exactly one notice: {notices:?}");
+    assert_eq!(created[0].kind(), Some(EventKind::Created));
+    assert_eq!(created[0].actor_id, Some(d.ana.0));
+    assert_eq!(created[0].data.0["status"], "sent");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

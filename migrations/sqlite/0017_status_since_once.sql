@@ -1,0 +1,10 @@
+-- A new ticket is inserted with its `status_since` already set (the time of
+-- its first status event), and the trigger of migration 0015 now writes only
+-- when a status event moves the time forward. Before, every new ticket was
+-- written twice: the trigger's update rewrote the row and its index entry.
+drop trigger status_events_since;
+
+create trigger status_events_since after insert on status_events begin
+    update tickets set status_since = new.at
+        where id = new.ticket_id and (status_since is null or status_since < new.at);
+end;
