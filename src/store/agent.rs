@@ -288,7 +288,10 @@ pub async fn list(db: &Db, query: &AgentQuery) -> Result<QueuePage, StoreError> 
     let rows: Vec<QueueRow> = with_db!(db, |pool| {
         let mut q = QueryBuilder::new("");
         push_list(&mut q, query, search.as_ref());
-        q.build_query_as::<QueueRow>().fetch_all(pool).await?
+        q.build_query_as::<QueueRow>()
+            .persistent(!TextSearch::plans_per_value(search.as_ref()))
+            .fetch_all(pool)
+            .await?
     });
     let (rows, has_next, has_previous) = page_of(rows, query.limit, query.after, query.before);
     Ok(QueuePage {
@@ -327,7 +330,10 @@ pub async fn queue_counts(db: &Db, query: &AgentQuery) -> Result<QueueCounts, St
     Ok(with_db!(db, |pool| {
         let mut q = QueryBuilder::new("");
         push_counts(&mut q, query, search.as_ref());
-        q.build_query_as::<QueueCounts>().fetch_one(pool).await?
+        q.build_query_as::<QueueCounts>()
+            .persistent(!TextSearch::plans_per_value(search.as_ref()))
+            .fetch_one(pool)
+            .await?
     }))
 }
 

@@ -380,7 +380,10 @@ pub async fn list(db: &Db, query: &ListQuery) -> Result<ListPage, StoreError> {
         } else {
             push_branched_list(&mut q, query, &branches, search.as_ref());
         }
-        q.build_query_as::<ListRow>().fetch_all(pool).await?
+        q.build_query_as::<ListRow>()
+            .persistent(!TextSearch::plans_per_value(search.as_ref()))
+            .fetch_all(pool)
+            .await?
     });
     let (rows, has_next, has_previous) = page_of(rows, query.limit, query.after, query.before);
     Ok(ListPage {
@@ -398,7 +401,10 @@ pub async fn status_counts(db: &Db, query: &ListQuery) -> Result<Vec<(String, i6
         let mut q = QueryBuilder::new("select t.status, count(*) from tickets t");
         push_conditions(&mut q, query, search.as_ref(), false);
         q.push(" group by t.status");
-        q.build_query_as::<(String, i64)>().fetch_all(pool).await?
+        q.build_query_as::<(String, i64)>()
+            .persistent(!TextSearch::plans_per_value(search.as_ref()))
+            .fetch_all(pool)
+            .await?
     }))
 }
 

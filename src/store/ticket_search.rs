@@ -223,6 +223,17 @@ impl TextSearch {
         })))
     }
 
+    /// Whether a statement holding this search should be planned for its
+    /// values each time rather than prepared once. PostgreSQL switches a
+    /// prepared statement to a generic plan after five runs; for a search
+    /// that plan evaluates `websearch_to_tsquery` on every row and looks up
+    /// comments ticket by ticket whatever the word (4.4 ms instead of 0.7
+    /// on the largest organization, BENCHMARKS.md), where a plan made for
+    /// the word knows whether it is rare or common.
+    pub fn plans_per_value(search: Option<&Self>) -> bool {
+        matches!(search, Some(Self(Matcher::WebSearch(_))))
+    }
+
     /// Reads `text` for the engine `DB` without looking at any index: on
     /// SQLite every word is left to FTS5 as a prefix. `None` when blank.
     pub fn parse<DB: Database>(text: &str) -> Option<Self> {
@@ -400,6 +411,17 @@ mod tests {
         assert!(
             sql::<Postgres>("boleto", Comments::All, Scope::Any).contains("websearch_to_tsquery")
         );
+    }
+
+    #[test]
+    fn only_postgresql_searches_are_planned_for_their_words() {
+        let pg = TextSearch::parse::<Postgres>("boleto");
+        assert!(TextSearch::plans_per_value(pg.as_ref()));
+        let sqlite = TextSearch::parse::<Sqlite>("boleto");
+        assert!(!TextSearch::plans_per_value(sqlite.as_ref()));
+        assert!(!TextSearch::plans_per_value(None));
+        let nothing = TextSearch::parse::<Postgres>("*( -");
+        assert!(!TextSearch::plans_per_value(nothing.as_ref()));
     }
 
     #[test]
