@@ -276,13 +276,14 @@ async fn bench_data(mut config: Config, args: BenchDataArgs) -> anyhow::Result<E
         Ok(summary) => {
             println!(
                 "bench data set ready in {:.1} s: {} tickets, {} organizations, {} customers, \
-                 {} memberships, {} attachments",
+                 {} memberships, {} attachments, {} Help Center articles",
                 summary.seconds,
                 summary.tickets,
                 summary.orgs,
                 summary.customers,
                 summary.memberships,
-                summary.attachments
+                summary.attachments,
+                summary.articles
             );
             println!(
                 "largest organization: #{} {}",

@@ -52,6 +52,8 @@ pub struct BenchSummary {
     pub customers: usize,
     pub memberships: usize,
     pub attachments: usize,
+    /// Help Center articles (each in pt-BR and English).
+    pub articles: usize,
     /// The largest organization: (id, name).
     pub largest_org: (i64, String),
     pub seconds: f64,
@@ -60,7 +62,7 @@ pub struct BenchSummary {
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
     #[error(
-        "the database already holds organizations, people or tickets; bench-data fills an empty one \
+        "the database already holds organizations, people, tickets or Help Center content; bench-data fills an empty one \
          (point --database-url at a new file or database)"
     )]
     NotEmpty,
@@ -169,12 +171,16 @@ pub async fn generate(
     // After the indexes: it reads each ticket's status events by ticket.
     store::bench::restore_status_since(&state.db, &status_since).await?;
     store::bench::rebuild_search(&state.db, &search).await?;
+    // The demo's Help Center, so that its search (benchmark scenario 7)
+    // finds and highlights real articles.
+    let articles = crate::service::hc_demo::seed(state, None).await?;
     Ok(BenchSummary {
         tickets,
         orgs: spec.orgs,
         customers: spec.users,
         memberships,
         attachments,
+        articles,
         largest_org: (orgs[0].id, orgs[0].name.clone()),
         seconds: started.elapsed().as_secs_f64(),
     })

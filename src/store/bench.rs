@@ -52,7 +52,11 @@ pub async fn existing_rows(db: &Db) -> Result<i64, StoreError> {
             sqlx::query_scalar("select count(*) from (select 1 from users limit 1) as u")
                 .fetch_one(pool)
                 .await?;
-        tickets + orgs + users
+        let help_center: i64 =
+            sqlx::query_scalar("select count(*) from (select 1 from hc_categories limit 1) as c")
+                .fetch_one(pool)
+                .await?;
+        tickets + orgs + users + help_center
     }))
 }
 

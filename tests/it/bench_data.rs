@@ -186,4 +186,10 @@ async fn the_benchmark_customer_signs_in_and_sees_the_largest_organization() {
     let page = browser.get("/portal/tickets?view=org&org=1").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains(&summary.largest_org.1), "{}", page.body);
+    // The Help Center holds the demo's articles, and its search (scenario
+    // 7) finds and marks them.
+    assert_eq!(summary.articles, 21);
+    let page = browser.get("/hc/search?q=senha").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<mark>"), "{}", page.body);
 }
