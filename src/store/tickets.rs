@@ -384,8 +384,10 @@ pub async fn create_from_form(
     new: &NewPortalTicket<'_>,
     now: Timestamp,
 ) -> Result<(TicketId, bool), StoreError> {
-    if let (Db::Postgres(pool), []) = (db, new.files) {
-        return create_from_form_postgres(pool, new, now).await;
+    if let (Db::Postgres(pool), []) = (db, new.files)
+        && let Some(id) = create_from_form_postgres(pool, new, now).await?
+    {
+        return Ok((id, true));
     }
     let (id, created) = with_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
@@ -400,56 +402,64 @@ pub async fn create_from_form(
     Ok((TicketId(id), created))
 }
 
+/// The insert of a portal ticket (`$1`–`$9`, bound by [`bind_form_ticket!`]):
+/// nothing when its submission key was used already.
+macro_rules! insert_form_ticket {
+    () => {
+        "insert into tickets (subject, description, ticket_type, status, organization_id, requester_id, channel, \
+         created_at, updated_at, status_since, submission_key) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8, $9) on conflict (submission_key) do nothing returning id"
+    };
+}
+
+/// Binds `$1`–`$9` of [`insert_form_ticket!`] for `new`, opened at `now`.
+macro_rules! bind_form_ticket {
+    ($query:expr, $new:expr, $now:expr) => {
+        $query
+            .bind($new.ticket.subject)
+            .bind($new.ticket.description)
+            .bind($new.ticket.ticket_type.key())
+            .bind(TicketStatus::Sent.key())
+            .bind($new.ticket.organization.map(|o| o.0))
+            .bind($new.ticket.requester.0)
+            .bind($new.ticket.channel)
+            .bind(Ts($now))
+            .bind($new.submission_key)
+    };
+}
+
 /// [`create_from_form`] without files on PostgreSQL: the ticket, its first
 /// status event and its `Created` event (with the notice every node's
 /// listener reads, as `events::append` sends it) in one statement, which
 /// PostgreSQL runs as one transaction. One round trip instead of five
-/// (begin, three inserts, commit): PostgreSQL opened about 30 % more
-/// tickets per second this way (BENCHMARKS.md).
+/// (begin, three inserts, commit). `None` when the submission key was used
+/// already: the caller then takes the general path, which tells a repeated
+/// submit from someone else's key.
 async fn create_from_form_postgres(
     pool: &sqlx::PgPool,
     new: &NewPortalTicket<'_>,
     now: Timestamp,
-) -> Result<(TicketId, bool), StoreError> {
-    let t = &new.ticket;
-    let customer = events::actor(ActorKind::Customer, Some(t.requester));
-    let inserted: Option<i64> = sqlx::query_scalar(
-        "with t as (insert into tickets (subject, description, ticket_type, status, organization_id, requester_id, channel, \
-           created_at, updated_at, status_since, submission_key) \
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8, $9) on conflict (submission_key) do nothing returning id), \
+) -> Result<Option<TicketId>, StoreError> {
+    let customer = events::actor(ActorKind::Customer, Some(new.ticket.requester));
+    let query = sqlx::query_scalar(concat!(
+        "with t as (",
+        insert_form_ticket!(),
+        "), \
          s as (insert into status_events (ticket_id, from_status, to_status, at, actor_kind, actor_id) \
            select id, null, $4, $8, $10, $6 from t), \
          e as (insert into ticket_events (ticket_id, kind, actor_kind, actor_id, at, data) \
            select id, $11, $10, $6, $8, $12 from t returning id, ticket_id) \
-         select e.ticket_id from e, pg_notify('chamado_events', e.id::text)",
-    )
-    .bind(t.subject)
-    .bind(t.description)
-    .bind(t.ticket_type.key())
-    .bind(TicketStatus::Sent.key())
-    .bind(t.organization.map(|o| o.0))
-    .bind(t.requester.0)
-    .bind(t.channel)
-    .bind(Ts(now))
-    .bind(new.submission_key)
-    .bind(customer.0.key())
-    .bind(EventKind::Created.key())
-    .bind(sqlx::types::Json(json!({ "status": TicketStatus::Sent.key() })))
-    .fetch_optional(pool)
-    .await?;
-    if let Some(id) = inserted {
-        return Ok((TicketId(id), true));
-    }
-    let existing: Option<i64> = sqlx::query_scalar(
-        "select id from tickets where submission_key = $1 and requester_id = $2",
-    )
-    .bind(new.submission_key)
-    .bind(t.requester.0)
-    .fetch_optional(pool)
-    .await?;
-    existing
-        .map(|id| (TicketId(id), false))
-        .ok_or_else(|| StoreError::Conflict("tickets.submission_key".into()))
+         select e.ticket_id from e, pg_notify('chamado_events', e.id::text)"
+    ));
+    let inserted: Option<i64> = bind_form_ticket!(query, new, now)
+        .bind(customer.0.key())
+        .bind(EventKind::Created.key())
+        .bind(sqlx::types::Json(
+            json!({ "status": TicketStatus::Sent.key() }),
+        ))
+        .fetch_optional(pool)
+        .await?;
+    Ok(inserted.map(TicketId))
 }
 
 /// The writes of [`create_from_form`] inside an open transaction: the
@@ -477,21 +487,10 @@ where
     let t = &new.ticket;
     // One statement in the usual case; the key's owner is looked up only
     // when the key was taken.
-    let inserted: Option<i64> = sqlx::query_scalar(
-        "insert into tickets (subject, description, ticket_type, status, organization_id, requester_id, channel, created_at, updated_at, status_since, submission_key) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8, $9) on conflict (submission_key) do nothing returning id",
-    )
-    .bind(t.subject)
-    .bind(t.description)
-    .bind(t.ticket_type.key())
-    .bind(TicketStatus::Sent.key())
-    .bind(t.organization.map(|o| o.0))
-    .bind(t.requester.0)
-    .bind(t.channel)
-    .bind(Ts(now))
-    .bind(new.submission_key)
-    .fetch_optional(&mut **tx)
-    .await?;
+    let inserted: Option<i64> =
+        bind_form_ticket!(sqlx::query_scalar(insert_form_ticket!()), new, now)
+            .fetch_optional(&mut **tx)
+            .await?;
     let Some(id) = inserted else {
         let existing: Option<i64> = sqlx::query_scalar(
             "select id from tickets where submission_key = $1 and requester_id = $2",
