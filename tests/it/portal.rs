@@ -2153,6 +2153,42 @@ async fn an_organization_that_is_not_the_users_is_refused() {
 }
 
 #[tokio::test]
+async fn a_double_submit_without_files_creates_one_ticket_and_a_taken_key_is_refused() {
+    let tc = TestApp::new().await;
+    padaria(&tc).await;
+    user(
+        &tc,
+        "bruno@padaria.example",
+        "Bruno",
+        Role::Customer,
+        &["org-padaria"],
+    )
+    .await;
+    let mut browser = signed_in(&tc, "ana@padaria.example").await;
+    let key = submission_key(&mut browser).await;
+    let token = csrf(&mut browser).await;
+    let mut fields = vec![("submission_key", key.as_str())];
+    fields.extend_from_slice(&NEW_TICKET);
+    let first = post_multipart(&mut browser, "/portal/tickets", Some(&token), &fields, &[]).await;
+    let second = post_multipart(&mut browser, "/portal/tickets", Some(&token), &fields, &[]).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    assert_eq!(second.status, StatusCode::SEE_OTHER);
+    assert_eq!(first.location(), second.location());
+    assert_eq!(count_rows(&tc.state.db, "tickets").await, 1);
+    assert_eq!(count_rows(&tc.state.db, "status_events").await, 1);
+    assert_eq!(count_rows(&tc.state.db, "ticket_events").await, 1);
+    // Another customer sending the same key opens nothing and learns nothing
+    // of Ana's ticket.
+    let mut bruno = signed_in(&tc, "bruno@padaria.example").await;
+    let token = csrf(&mut bruno).await;
+    let third = post_multipart(&mut bruno, "/portal/tickets", Some(&token), &fields, &[]).await;
+    assert_ne!(third.status, StatusCode::SEE_OTHER, "{}", third.body);
+    assert!(third.location().is_none());
+    assert_eq!(count_rows(&tc.state.db, "tickets").await, 1);
+    assert_eq!(count_rows(&tc.state.db, "status_events").await, 1);
+}
+
+#[tokio::test]
 async fn a_double_submit_creates_one_ticket() {
     let tc = TestApp::new().await;
     padaria(&tc).await;
