@@ -8,6 +8,8 @@
 //! the page says so. Search is full-text and accent-insensitive: FTS5 with
 //! prefix matching on SQLite, Portuguese (or English) stemming on PostgreSQL.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
@@ -404,9 +406,22 @@ pub async fn search(
     lang: Lang,
     raw_query: &str,
     page: i64,
-) -> Result<SearchPage, HcError> {
+) -> Result<Arc<SearchPage>, HcError> {
     let page = page.clamp(1, SEARCH_MAX_PAGE);
     let query = clean_query(raw_query);
+    super::node_cache::help_center_search(state, (lang, query.clone(), page), async || {
+        search_uncached(state, lang, query, page).await
+    })
+    .await
+}
+
+/// [`search`] without the node's cache.
+async fn search_uncached(
+    state: &AppState,
+    lang: Lang,
+    query: String,
+    page: i64,
+) -> Result<SearchPage, HcError> {
     let empty = SearchPage {
         results: Vec::new(),
         page,
@@ -814,13 +829,20 @@ pub async fn save_category(
         return Err(HcError::Invalid(errors));
     };
     let now = state.clock.now();
-    match id {
-        Some(id) => {
-            store::update_category(&state.db, id, &valid.write(), now).await?;
-            Ok(id)
-        }
-        None => Ok(store::create_category(&state.db, &valid.write(), now).await?),
-    }
+    let saved = match id {
+        Some(id) => store::update_category(&state.db, id, &valid.write(), now)
+            .await
+            .map(|()| id),
+        None => store::create_category(&state.db, &valid.write(), now).await,
+    };
+    content_changed(state);
+    Ok(saved?)
+}
+
+/// After a write to the Help Center: the search pages this node cached may
+/// show the old text (other nodes hear of it through migration 0018).
+fn content_changed(state: &AppState) {
+    state.hub.cached_rows_changed();
 }
 
 /// Creates (`id` `None`) or updates a section.
@@ -850,6 +872,7 @@ pub async fn save_section(
             .map(|()| id),
         None => store::create_section(&state.db, category, &valid.write(), now).await,
     };
+    content_changed(state);
     match result {
         Err(StoreError::Conflict(_)) => Err(HcError::Invalid(vec![(
             "category_id",
@@ -985,6 +1008,7 @@ pub async fn save_article(
             .map(|()| id),
         None => store::create_article(&state.db, &write, author, now).await,
     };
+    content_changed(state);
     match result {
         Err(StoreError::Conflict(_)) => {
             Err(HcError::Invalid(vec![("section_id", "hc.errors.section")]))

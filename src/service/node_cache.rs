@@ -24,9 +24,10 @@ use std::{sync::Arc, time::Duration};
 use serde::de::DeserializeOwned;
 
 use super::counts::GenerationMap;
+use super::hc::SearchPage;
 use crate::{
     AppState,
-    domain::UserId,
+    domain::{Lang, UserId},
     store::{self, Db, StoreError, Ts, sessions::SessionWithUser, users::Membership},
 };
 
@@ -42,7 +43,12 @@ pub struct NodeCache {
     sessions: GenerationMap<String, Arc<SessionWithUser>>,
     memberships: GenerationMap<i64, Arc<[Membership]>>,
     settings: GenerationMap<&'static str, Option<Arc<str>>>,
+    help_center_searches: GenerationMap<(Lang, String, i64), Arc<SearchPage>>,
 }
+
+/// Help Center result pages kept at most: a page holds up to ten results
+/// with their snippets, a few kilobytes.
+const MAX_SEARCH_PAGES: usize = 500;
 
 impl Default for NodeCache {
     fn default() -> Self {
@@ -50,6 +56,7 @@ impl Default for NodeCache {
             sessions: GenerationMap::new(MAX_AGE, MAX_ENTRIES),
             memberships: GenerationMap::new(MAX_AGE, MAX_ENTRIES),
             settings: GenerationMap::new(MAX_AGE, MAX_ENTRIES),
+            help_center_searches: GenerationMap::new(MAX_AGE, MAX_SEARCH_PAGES),
         }
     }
 }
@@ -142,4 +149,31 @@ pub async fn setting<T: DeserializeOwned>(
     };
     raw.map(|v| serde_json::from_str(&v).map_err(|e| StoreError::Other(e.into())))
         .transpose()
+}
+
+/// A page of Help Center search results for (language, cleaned query, page
+/// number): cached, or computed by `search` (and cached). The results are
+/// the same for every visitor: only published articles, chosen by
+/// language. Any write request on this node and, on PostgreSQL, any change
+/// to the Help Center's tables on any node (triggers of migration 0018)
+/// drops them.
+pub(super) async fn help_center_search<E>(
+    state: &AppState,
+    key: (Lang, String, i64),
+    search: impl AsyncFnOnce() -> Result<SearchPage, E>,
+) -> Result<Arc<SearchPage>, E> {
+    let generation = generation(state);
+    if let Some(g) = generation
+        && let Some(page) = state.node_cache.help_center_searches.get(&key, g)
+    {
+        return Ok(page);
+    }
+    let page = Arc::new(search().await?);
+    if let Some(g) = generation {
+        state
+            .node_cache
+            .help_center_searches
+            .put(key, Arc::clone(&page), g);
+    }
+    Ok(page)
 }

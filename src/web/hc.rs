@@ -212,7 +212,7 @@ pub struct SearchTemplate {
     layout: Layout,
     query: String,
     /// `None` when nothing was asked yet.
-    page: Option<SearchPage>,
+    page: Option<std::sync::Arc<SearchPage>>,
 }
 
 impl SearchTemplate {

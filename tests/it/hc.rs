@@ -670,6 +670,125 @@ async fn search_highlights_matches_and_escapes_everything_else() {
     );
 }
 
+/// The article "Trocar a senha" in `section`; returns its id.
+async fn password_article(tc: &TestApp, section: i64) -> i64 {
+    article(
+        tc,
+        section,
+        "published",
+        "Trocar a senha",
+        "Abra o perfil e escolha uma nova senha.",
+        None,
+    )
+    .await
+}
+
+/// The article "Senha bloqueada", written through `tc`'s node.
+async fn blocked_password_article(tc: &TestApp, section: i64) {
+    article(
+        tc,
+        section,
+        "published",
+        "Senha bloqueada",
+        "Depois de cinco tentativas a senha é bloqueada.",
+        None,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn search_results_follow_every_change_to_the_articles() {
+    let tc = TestApp::new().await;
+    user(&tc, ADMIN, "Admin", Role::Admin, &[]).await;
+    let section = section(&tc).await;
+    let id = password_article(&tc, section).await;
+    let mut anonymous = tc.browser();
+    let first = anonymous.get(&search_path("senha")).await;
+    assert!(results(&first).contains("Trocar a "), "{}", first.body);
+    // The same search again is answered from the node's cache, as before.
+    let again = anonymous.get(&search_path("senha")).await;
+    assert_eq!(results(&again), results(&first));
+
+    // Edited through the admin's form: the next search shows the new title.
+    let mut admin = signed_in(&tc, ADMIN).await;
+    let token = csrf(&mut admin).await;
+    let section = section.to_string();
+    let edit = |title: &'static str, status: &'static str| {
+        vec![
+            ("csrf_token", token.as_str()),
+            ("action", "save"),
+            ("section_id", section.as_str()),
+            ("position", "1"),
+            ("status", status),
+            ("title_pt", title),
+            ("body_pt", "Abra o perfil e escolha uma nova senha."),
+            ("title_en", ""),
+            ("body_en", ""),
+        ]
+    };
+    let saved = admin
+        .post_form(
+            &format!("/admin/hc/articles/{id}"),
+            &edit("Redefinir a senha", "published"),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let edited = anonymous.get(&search_path("senha")).await;
+    assert!(results(&edited).contains("Redefinir a "), "{}", edited.body);
+    assert!(!results(&edited).contains("Trocar"));
+
+    // Back to a draft: it leaves the results at once.
+    let saved = admin
+        .post_form(
+            &format!("/admin/hc/articles/{id}"),
+            &edit("Redefinir a senha", "draft"),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let hidden = anonymous.get(&search_path("senha")).await;
+    assert!(
+        hidden.body.contains("Nenhum artigo encontrado."),
+        "{}",
+        hidden.body
+    );
+
+    // Written by another part of the program (not a request): the same.
+    blocked_password_article(&tc, section.parse().unwrap()).await;
+    let added = anonymous.get(&search_path("senha")).await;
+    assert!(results(&added).contains("bloqueada"), "{}", added.body);
+}
+
+#[tokio::test]
+async fn on_postgres_an_article_changed_on_another_node_leaves_the_cached_results() {
+    if postgres_url().is_none() {
+        return;
+    }
+    let a = TestApp::new().await;
+    let section = section(&a).await;
+    password_article(&a, section).await;
+    chamado::realtime::spawn(&a.state);
+    a.state.hub.started().await;
+    let mut anonymous = a.browser();
+    let first = anonymous.get(&search_path("senha")).await;
+    assert!(results(&first).contains("Trocar a "), "{}", first.body);
+    // Node B adds an article; node A hears of it through PostgreSQL.
+    let b = a.second_node();
+    blocked_password_article(&b, section).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        let page = anonymous.get(&search_path("senha")).await;
+        if results(&page).contains("bloqueada") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "node A still shows its cached results: {}",
+            page.body
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test]
 async fn hostile_search_queries_answer_normally() {
     let tc = TestApp::new().await;
