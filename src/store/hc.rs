@@ -611,7 +611,8 @@ pub async fn search(
                  hits as ( \
                    select {HIT_COLUMNS}, case when t.locale = 'en' then q.en else q.pt end as query, \
                    case when t.locale = 'en' then 'english'::regconfig else 'portuguese'::regconfig end as config, \
-                   ts_rank(t.search_vector, case when t.locale = 'en' then q.en else q.pt end) as rank, t.id \
+                   ts_rank(t.search_vector, case when t.locale = 'en' then q.en else q.pt end) as rank, t.id, \
+                   t.title_folded, t.body_folded \
                    from q, hc_article_translations t \
                    join hc_articles a on a.id = t.article_id \
                    join hc_sections s on s.id = a.section_id \
@@ -622,9 +623,9 @@ pub async fn search(
                  select article_id, slug, locale, section_id, section_slug, section_name_pt, section_name_en, \
                  category_id, category_slug, category_name_pt, category_name_en, title, body_text, updated_at, \
                  ts_headline(config, title, query, $6) as title_marked, \
-                 ts_headline(config, hc_fold(title), query, $6) as title_marked_folded, \
+                 ts_headline(config, title_folded, query, $6) as title_marked_folded, \
                  ts_headline(config, body_text, query, $6) as body_marked, \
-                 ts_headline(config, hc_fold(body_text), query, $6) as body_marked_folded \
+                 ts_headline(config, body_folded, query, $6) as body_marked_folded \
                  from hits order by rank desc, id"
             );
             let options =
