@@ -152,7 +152,9 @@ async fn both_migration_folders_list_the_same_files() {
 /// indexes of the Help Center and of tickets: on SQLite the FTS5 virtual
 /// tables `hc_search`, `ticket_search`, `comment_search` and the shadow
 /// tables FTS5 creates for them (`…_data`, `_idx`, `_docsize`, `_config`);
-/// on PostgreSQL the generated `tsvector` columns and their GIN indexes.
+/// on PostgreSQL the generated `tsvector` columns and their GIN indexes,
+/// and the Help Center's folded title and text its highlights read
+/// (migration 0019; FTS5 folds as it highlights).
 fn engine_specific_search(line: &str) -> bool {
     ["hc_search", "ticket_search", "comment_search"]
         .iter()
@@ -161,6 +163,8 @@ fn engine_specific_search(line: &str) -> bool {
                 || line.starts_with(&format!("column {table}_"))
         })
         || line == "column hc_article_translations.search_vector"
+        || line == "column hc_article_translations.title_folded"
+        || line == "column hc_article_translations.body_folded"
         || line == "index hc_article_translations.hc_article_translations_search"
         || line == "column tickets.search_vector"
         || line == "index tickets.tickets_search"
