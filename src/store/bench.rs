@@ -36,27 +36,16 @@ pub struct GenMembership {
     pub can_see_org_tickets: bool,
 }
 
-/// Counts of the rows a data set is about, to refuse filling a database
-/// that already holds data.
+/// Counts of the rows a data set is about (at most one per table), to
+/// refuse filling a database that already holds data: one statement.
 pub async fn existing_rows(db: &Db) -> Result<i64, StoreError> {
+    const SQL: &str = "select \
+         (select count(*) from (select 1 from tickets limit 1) as t) \
+         + (select count(*) from (select 1 from organizations limit 1) as o) \
+         + (select count(*) from (select 1 from users limit 1) as u) \
+         + (select count(*) from (select 1 from hc_categories limit 1) as c)";
     Ok(with_db!(db, |pool| {
-        let tickets: i64 =
-            sqlx::query_scalar("select count(*) from (select 1 from tickets limit 1) as t")
-                .fetch_one(pool)
-                .await?;
-        let orgs: i64 =
-            sqlx::query_scalar("select count(*) from (select 1 from organizations limit 1) as o")
-                .fetch_one(pool)
-                .await?;
-        let users: i64 =
-            sqlx::query_scalar("select count(*) from (select 1 from users limit 1) as u")
-                .fetch_one(pool)
-                .await?;
-        let help_center: i64 =
-            sqlx::query_scalar("select count(*) from (select 1 from hc_categories limit 1) as c")
-                .fetch_one(pool)
-                .await?;
-        tickets + orgs + users + help_center
+        sqlx::query_scalar::<_, i64>(SQL).fetch_one(pool).await?
     }))
 }
 
