@@ -324,7 +324,7 @@ where
 /// After a commit on SQLite: tells this node's views (the only node). On
 /// PostgreSQL the notice went with the transaction (`notify_triage_in`).
 pub fn publish_triage(state: &AppState, notice: &TriageNotice) {
-    if matches!(state.db, Db::Sqlite(_)) {
+    if matches!(state.db, Db::Sqlite(..)) {
         state.hub.publish(notice.clone().into_notice());
     }
 }
@@ -356,7 +356,7 @@ pub async fn triage_changed(state: &AppState, sessions: &[i64], new_state: &str)
             state: new_state.to_owned(),
         };
         match &state.db {
-            Db::Sqlite(_) => state.hub.publish(notice.into_notice()),
+            Db::Sqlite(..) => state.hub.publish(notice.into_notice()),
             Db::Postgres(pool) => {
                 let sent = sqlx::query("select pg_notify($1, $2)")
                     .bind(TRIAGE_CHANNEL)

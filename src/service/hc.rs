@@ -428,7 +428,7 @@ async fn search_uncached(
         more: false,
     };
     let search_query = match &state.db {
-        Db::Sqlite(_) => match fts5_expression(&query) {
+        Db::Sqlite(..) => match fts5_expression(&query) {
             Some(expression) => SearchQuery::Fts5(expression),
             None => return Ok(empty),
         },

@@ -19,6 +19,7 @@ use sqlx::{Database, Encode, FromRow, QueryBuilder, Type, types::Json};
 use super::{
     Db, StoreError, Ts, WritePool,
     events::{self, EventKind},
+    lane::SqlBuilder,
     portal::{Cursor, SortKey, page_of, push_keyset},
     ticket_search::{self, Comments, Scope, TextSearch},
     tickets::StoredFile,
@@ -159,12 +160,7 @@ fn unsolved_list() -> String {
     format!("({})", keys.join(", "))
 }
 
-fn push_queue<DB>(q: &mut QueryBuilder<DB>, queue: Queue, viewer: i64)
-where
-    DB: Database,
-    for<'a> i64: Encode<'a, DB> + Type<DB>,
-    for<'a> String: Encode<'a, DB> + Type<DB>,
-{
+fn push_queue(q: &mut impl SqlBuilder, queue: Queue, viewer: i64) {
     match queue {
         Queue::All => {}
         Queue::Status(status) => {
@@ -185,11 +181,7 @@ where
     }
 }
 
-fn push_pick<DB>(q: &mut QueryBuilder<DB>, column: &str, pick: Option<Pick>)
-where
-    DB: Database,
-    for<'a> i64: Encode<'a, DB> + Type<DB>,
-{
+fn push_pick(q: &mut impl SqlBuilder, column: &str, pick: Option<Pick>) {
     match pick {
         None => {}
         Some(Pick::Nobody) => {
@@ -204,12 +196,7 @@ where
 
 /// The filters shared by a queue and the queue counts (everything but the
 /// queue itself).
-fn push_filters<DB>(q: &mut QueryBuilder<DB>, query: &AgentQuery, search: Option<&TextSearch>)
-where
-    DB: Database,
-    for<'a> i64: Encode<'a, DB> + Type<DB>,
-    for<'a> String: Encode<'a, DB> + Type<DB>,
-{
+fn push_filters(q: &mut impl SqlBuilder, query: &AgentQuery, search: Option<&TextSearch>) {
     q.push(" where 1 = 1");
     if let Some(org) = query.org {
         q.push(" and t.organization_id = ");
@@ -252,13 +239,7 @@ where
     }
 }
 
-fn push_list<DB>(q: &mut QueryBuilder<DB>, query: &AgentQuery, search: Option<&TextSearch>)
-where
-    DB: Database,
-    for<'a> i64: Encode<'a, DB> + Type<DB>,
-    for<'a> String: Encode<'a, DB> + Type<DB>,
-    for<'a> Ts: Encode<'a, DB> + Type<DB>,
-{
+fn push_list(q: &mut impl SqlBuilder, query: &AgentQuery, search: Option<&TextSearch>) {
     let column = match query.sort {
         SortKey::Created => "t.created_at",
         SortKey::Updated => "t.updated_at",
@@ -303,12 +284,7 @@ pub async fn list(db: &Db, query: &AgentQuery) -> Result<QueuePage, StoreError> 
 
 /// Every queue's count under the query's filters, in one pass.
 pub async fn queue_counts(db: &Db, query: &AgentQuery) -> Result<QueueCounts, StoreError> {
-    fn push_counts<DB>(q: &mut QueryBuilder<DB>, query: &AgentQuery, search: Option<&TextSearch>)
-    where
-        DB: Database,
-        for<'a> i64: Encode<'a, DB> + Type<DB>,
-        for<'a> String: Encode<'a, DB> + Type<DB>,
-    {
+    fn push_counts(q: &mut impl SqlBuilder, query: &AgentQuery, search: Option<&TextSearch>) {
         q.push("select ");
         for status in TicketStatus::ALL {
             let key = status.key();

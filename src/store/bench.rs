@@ -143,7 +143,7 @@ const LOADED_TABLES: [&str; 8] = [
 pub async fn drop_secondary_indexes(db: &Db) -> Result<Vec<String>, StoreError> {
     let tables: Vec<String> = LOADED_TABLES.iter().map(|t| (*t).to_owned()).collect();
     let indexes: Vec<(String, String)> = match db {
-        Db::Sqlite(pool) => {
+        Db::Sqlite(pool, _) => {
             let mut found = Vec::new();
             for table in &tables {
                 let rows: Vec<(String, String)> = sqlx::query_as(
@@ -216,7 +216,7 @@ pub struct SuspendedStatusSince {
 
 pub async fn suspend_status_since(db: &Db) -> Result<SuspendedStatusSince, StoreError> {
     match db {
-        Db::Sqlite(pool) => {
+        Db::Sqlite(pool, _) => {
             let sql: Option<String> = sqlx::query_scalar(
                 "select sql from sqlite_master where type = 'trigger' and name = 'status_events_since'",
             )
@@ -247,7 +247,7 @@ pub async fn restore_status_since(
     suspended: &SuspendedStatusSince,
 ) -> Result<(), StoreError> {
     match db {
-        Db::Sqlite(pool) => {
+        Db::Sqlite(pool, _) => {
             sqlx::query(FILL_STATUS_SINCE).execute(pool).await?;
             if let Some(sql) = &suspended.sqlite_trigger {
                 sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
@@ -279,7 +279,7 @@ pub struct SuspendedSearch {
 /// rebuild at the end ([`rebuild_search`]). PostgreSQL's search indexes are
 /// GIN indexes, dropped and built again with the other secondary indexes.
 pub async fn suspend_search_triggers(db: &Db) -> Result<SuspendedSearch, StoreError> {
-    let Db::Sqlite(pool) = db else {
+    let Db::Sqlite(pool, _) = db else {
         return Ok(SuspendedSearch::default());
     };
     let fts_tables: Vec<String> = sqlx::query_scalar(
@@ -322,7 +322,7 @@ pub async fn suspend_search_triggers(db: &Db) -> Result<SuspendedSearch, StoreEr
 /// `ticket_search` from `tickets`) and merged into one segment, then
 /// creates the triggers again.
 pub async fn rebuild_search(db: &Db, suspended: &SuspendedSearch) -> Result<(), StoreError> {
-    let Db::Sqlite(pool) = db else {
+    let Db::Sqlite(pool, _) = db else {
         return Ok(());
     };
     for table in &suspended.tables {

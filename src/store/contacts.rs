@@ -27,6 +27,17 @@ pub struct ContactRequest {
     pub handled_at: Option<Ts>,
 }
 
+crate::lane_row!(ContactRequest {
+    id,
+    channel,
+    phone,
+    preferred_window,
+    message,
+    state,
+    created_at,
+    handled_at
+});
+
 /// What the form collects.
 #[derive(Clone, Debug)]
 pub struct NewContactRequest<'a> {

@@ -96,12 +96,12 @@ impl TicketWriter {
         new: &NewPortalTicket<'_>,
         now: Timestamp,
     ) -> Result<(TicketId, bool), StoreError> {
-        let Db::Sqlite(pool) = db else {
+        let Db::Sqlite(pool, _) = db else {
             return tickets::create_from_form(db, new, now).await;
         };
         let queue = self.queue.get_or_init(|| {
             let (sender, receiver) = mpsc::channel(QUEUE);
-            tokio::spawn(run(pool.clone(), receiver));
+            tokio::spawn(run(db.clone(), pool.clone(), receiver));
             sender
         });
         let (reply, answer) = oneshot::channel();
@@ -122,8 +122,7 @@ impl TicketWriter {
     }
 }
 
-async fn run(pool: SqlitePool, mut queue: mpsc::Receiver<Job>) {
-    let db = Db::Sqlite(pool.clone());
+async fn run(db: Db, pool: SqlitePool, mut queue: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         write(&db, &pool, std::mem::take(&mut batch)).await;

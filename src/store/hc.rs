@@ -301,7 +301,7 @@ pub async fn top_articles(
         .bind(per_section)
         .fetch_all(pool)
         .await?),
-        Db::Sqlite(pool) => {
+        Db::Sqlite(pool, _) => {
             // SQLite has no LATERAL: one small indexed query per section.
             let sections: Vec<i64> = sqlx::query_scalar("select id from hc_sections")
                 .fetch_all(pool)
@@ -578,7 +578,7 @@ pub async fn search(
     let eligible = "a.status = 'published' and (t.locale = $2 or (t.locale = 'pt-BR' and not exists \
          (select 1 from hc_article_translations e where e.article_id = t.article_id and e.locale = $2)))";
     match (db, query) {
-        (Db::Sqlite(pool), SearchQuery::Fts5(expression)) => {
+        (Db::Sqlite(pool, _), SearchQuery::Fts5(expression)) => {
             let sql = format!(
                 "select {HIT_COLUMNS}, \
                  highlight(hc_search, 0, char(1), char(2)) as title_marked, null as title_marked_folded, \

@@ -197,7 +197,7 @@ pub async fn claim(
     limit: i64,
 ) -> Result<Vec<ClaimedMail>, StoreError> {
     let mut rows: Vec<ClaimedMail> = match db {
-        Db::Sqlite(pool) => {
+        Db::Sqlite(pool, _) => {
             // One statement under SQLite's single writer: no other claim can
             // interleave between choosing the rows and leasing them.
             sqlx::query_as(

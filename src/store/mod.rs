@@ -16,6 +16,7 @@ pub mod events;
 pub mod group_commit;
 pub mod hc;
 pub mod jobs;
+pub mod lane;
 pub mod mail;
 pub mod orgs;
 pub mod portal;
@@ -43,7 +44,9 @@ use crate::config::Config;
 /// A pool on either backend.
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    /// SQLite: the pool, and the read lane over the same file for the
+    /// busiest pages' reads (`store::lane`).
+    Sqlite(SqlitePool, lane::ReadLane),
     Postgres(PgPool),
 }
 
@@ -59,7 +62,7 @@ pub enum Backend {
 macro_rules! with_db {
     ($db:expr, |$pool:ident| $body:expr) => {
         match $db {
-            $crate::store::Db::Sqlite($pool) => $body,
+            $crate::store::Db::Sqlite($pool, _) => $body,
             $crate::store::Db::Postgres($pool) => $body,
         }
     };
@@ -285,7 +288,7 @@ impl Db {
             .test_before_acquire(false)
             .connect_with(options)
             .await?;
-        Ok(Db::Sqlite(pool))
+        Ok(Db::Sqlite(pool, lane::ReadLane::new(path)))
     }
 
     /// Opens (creating) a SQLite file for a bulk load (`chamado bench-data`):
@@ -310,7 +313,7 @@ impl Db {
             .max_connections(1)
             .connect_with(options)
             .await?;
-        Ok(Db::Sqlite(pool))
+        Ok(Db::Sqlite(pool, lane::ReadLane::new(path)))
     }
 
     /// Connects to PostgreSQL.
@@ -333,7 +336,7 @@ impl Db {
     /// Which engine this is.
     pub fn backend(&self) -> Backend {
         match self {
-            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Sqlite(..) => Backend::Sqlite,
             Db::Postgres(_) => Backend::Postgres,
         }
     }
@@ -341,7 +344,7 @@ impl Db {
     /// Applies pending migrations.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
-            Db::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Db::Sqlite(pool, _) => SQLITE_MIGRATIONS.run(pool).await?,
             Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
         Ok(())
@@ -365,7 +368,7 @@ impl Db {
     /// migration folders build the same schema.
     pub async fn schema_outline(&self) -> Result<Vec<String>, StoreError> {
         let mut lines: Vec<String> = match self {
-            Db::Sqlite(pool) => {
+            Db::Sqlite(pool, _) => {
                 let columns: Vec<(String, String)> = sqlx::query_as(
                     "select m.name, p.name from sqlite_master m join pragma_table_info(m.name) p \
                      where m.type = 'table' and m.name not like 'sqlite_%' and m.name not like '_sqlx%'",

@@ -3,10 +3,11 @@
 //! where their membership allows the organization view. A ticket outside
 //! that scope is indistinguishable from a missing one.
 
-use sqlx::{Database, Encode, FromRow, QueryBuilder, Type};
+use sqlx::{FromRow, QueryBuilder};
 
 use super::{
     Db, StoreError, Ts,
+    lane::{self, Arg, LaneSql, SqlBuilder},
     ticket_search::{self, Comments, Scope, TextSearch},
 };
 use crate::{domain::UserId, with_db};
@@ -95,6 +96,17 @@ pub struct ListRow {
     pub updated_at: Ts,
 }
 
+crate::lane_row!(ListRow {
+    id,
+    subject,
+    ticket_type,
+    status,
+    organization_name,
+    requester_name,
+    created_at,
+    updated_at
+});
+
 /// One page of tickets, in display order.
 #[derive(Clone, Debug)]
 pub struct ListPage {
@@ -107,18 +119,12 @@ pub struct ListPage {
 /// `where` conditions shared by the list (`for_list`) and its status
 /// counts, which group by status instead of filtering on it. The scope
 /// comes first and is never optional.
-fn push_conditions<DB>(
-    q: &mut QueryBuilder<DB>,
+fn push_conditions(
+    q: &mut impl SqlBuilder,
     query: &ListQuery,
     search: Option<&TextSearch>,
     for_list: bool,
-) where
-    DB: Database,
-    for<'a> i64: Encode<'a, DB> + Type<DB>,
-    for<'a> bool: Encode<'a, DB> + Type<DB>,
-    for<'a> String: Encode<'a, DB> + Type<DB>,
-    for<'a> Ts: Encode<'a, DB> + Type<DB>,
-{
+) {
     match query.view {
         View::Mine => {
             q.push(" where t.requester_id = ");
@@ -142,10 +148,7 @@ fn push_conditions<DB>(
                     q.push(" and 1 = 0");
                 } else {
                     q.push(" and t.organization_id in (");
-                    let mut list = q.separated(", ");
-                    for org in visible {
-                        list.push_bind(*org);
-                    }
+                    q.push_binds(visible.iter().copied());
                     q.push(")");
                 }
             }
@@ -160,18 +163,12 @@ fn push_conditions<DB>(
     }
     if !query.orgs.is_empty() {
         q.push(" and t.organization_id in (");
-        let mut list = q.separated(", ");
-        for org in &query.orgs {
-            list.push_bind(*org);
-        }
+        q.push_binds(query.orgs.iter().copied());
         q.push(")");
     }
     if for_list && !query.statuses.is_empty() {
         q.push(" and t.status in (");
-        let mut list = q.separated(", ");
-        for status in &query.statuses {
-            list.push_bind(status.clone());
-        }
+        q.push_binds(query.statuses.iter().cloned());
         q.push(")");
     }
     if let Some(kind) = &query.ticket_type {
@@ -208,14 +205,7 @@ fn sort_column(sort: SortKey) -> &'static str {
     }
 }
 
-fn push_list<DB>(q: &mut QueryBuilder<DB>, query: &ListQuery, search: Option<&TextSearch>)
-where
-    DB: Database,
-    for<'a> i64: Encode<'a, DB> + Type<DB>,
-    for<'a> bool: Encode<'a, DB> + Type<DB>,
-    for<'a> String: Encode<'a, DB> + Type<DB>,
-    for<'a> Ts: Encode<'a, DB> + Type<DB>,
-{
+fn push_list(q: &mut impl SqlBuilder, query: &ListQuery, search: Option<&TextSearch>) {
     let column = sort_column(query.sort);
     q.push(
         "select t.id, t.subject, t.ticket_type, t.status, o.name as organization_name, u.name as requester_name, \
@@ -237,18 +227,14 @@ where
 /// the order and the limit (one row more than a page, to know whether
 /// another page follows). Going backwards (`before`) reads the list in
 /// reverse; [`page_of`] flips it back.
-pub(crate) fn push_keyset<DB>(
-    q: &mut QueryBuilder<DB>,
+pub(crate) fn push_keyset(
+    q: &mut impl SqlBuilder,
     column: &str,
     descending: bool,
     after: Option<Cursor>,
     before: Option<Cursor>,
     limit: i64,
-) where
-    DB: Database,
-    for<'a> i64: Encode<'a, DB> + Type<DB>,
-    for<'a> Ts: Encode<'a, DB> + Type<DB>,
-{
+) {
     let descending = descending != before.is_some();
     if let Some(cursor) = after.or(before) {
         let op = if descending { "<" } else { ">" };
@@ -332,18 +318,12 @@ async fn branches(db: &Db, query: &ListQuery) -> Result<Vec<(i64, Option<String>
 
 /// One branch per (organization, status) pair, each a page in list order,
 /// merged into one page.
-fn push_branched_list<DB>(
-    q: &mut QueryBuilder<DB>,
+fn push_branched_list(
+    q: &mut impl SqlBuilder,
     query: &ListQuery,
     branches: &[(i64, Option<String>)],
     search: Option<&TextSearch>,
-) where
-    DB: Database,
-    for<'a> i64: Encode<'a, DB> + Type<DB>,
-    for<'a> bool: Encode<'a, DB> + Type<DB>,
-    for<'a> String: Encode<'a, DB> + Type<DB>,
-    for<'a> Ts: Encode<'a, DB> + Type<DB>,
-{
+) {
     for (n, (org, status)) in branches.iter().enumerate() {
         if n > 0 {
             q.push(" union all ");
@@ -369,22 +349,39 @@ fn push_branched_list<DB>(
     q.push_bind(query.limit + 1);
 }
 
+/// The list's query: one range, or one branch per (organization, status).
+fn push_any_list(
+    q: &mut impl SqlBuilder,
+    query: &ListQuery,
+    branches: &[(i64, Option<String>)],
+    search: Option<&TextSearch>,
+) {
+    if branches.is_empty() {
+        push_list(q, query, search);
+    } else {
+        push_branched_list(q, query, branches, search);
+    }
+}
+
 /// One page of the viewer's tickets.
 pub async fn list(db: &Db, query: &ListQuery) -> Result<ListPage, StoreError> {
     let branches = branches(db, query).await?;
     let search = TextSearch::prepare(db, query.text.as_deref()).await?;
-    let rows: Vec<ListRow> = with_db!(db, |pool| {
-        let mut q = QueryBuilder::new("");
-        if branches.is_empty() {
-            push_list(&mut q, query, search.as_ref());
-        } else {
-            push_branched_list(&mut q, query, &branches, search.as_ref());
+    let rows: Vec<ListRow> = match db {
+        Db::Sqlite(_, lane) => {
+            let mut q = LaneSql::default();
+            push_any_list(&mut q, query, &branches, search.as_ref());
+            lane.read(|conn| q.fetch_all(conn))?
         }
-        q.build_query_as::<ListRow>()
-            .persistent(!TextSearch::plans_per_value(search.as_ref()))
-            .fetch_all(pool)
-            .await?
-    });
+        Db::Postgres(pool) => {
+            let mut q = QueryBuilder::new("");
+            push_any_list(&mut q, query, &branches, search.as_ref());
+            q.build_query_as::<ListRow>()
+                .persistent(!TextSearch::plans_per_value(search.as_ref()))
+                .fetch_all(pool)
+                .await?
+        }
+    };
     let (rows, has_next, has_previous) = page_of(rows, query.limit, query.after, query.before);
     Ok(ListPage {
         rows,
@@ -396,16 +393,27 @@ pub async fn list(db: &Db, query: &ListQuery) -> Result<ListPage, StoreError> {
 /// How many of the viewer's tickets are in each status, with every filter
 /// but the status filter applied (so each status choice shows its count).
 pub async fn status_counts(db: &Db, query: &ListQuery) -> Result<Vec<(String, i64)>, StoreError> {
-    let search = TextSearch::prepare(db, query.text.as_deref()).await?;
-    Ok(with_db!(db, |pool| {
-        let mut q = QueryBuilder::new("select t.status, count(*) from tickets t");
-        push_conditions(&mut q, query, search.as_ref(), false);
+    fn push_counts(q: &mut impl SqlBuilder, query: &ListQuery, search: Option<&TextSearch>) {
+        q.push("select t.status, count(*) from tickets t");
+        push_conditions(q, query, search, false);
         q.push(" group by t.status");
-        q.build_query_as::<(String, i64)>()
-            .persistent(!TextSearch::plans_per_value(search.as_ref()))
-            .fetch_all(pool)
-            .await?
-    }))
+    }
+    let search = TextSearch::prepare(db, query.text.as_deref()).await?;
+    Ok(match db {
+        Db::Sqlite(_, lane) => {
+            let mut q = LaneSql::default();
+            push_counts(&mut q, query, search.as_ref());
+            lane.read(|conn| q.fetch_all(conn))?
+        }
+        Db::Postgres(pool) => {
+            let mut q = QueryBuilder::new("");
+            push_counts(&mut q, query, search.as_ref());
+            q.build_query_as::<(String, i64)>()
+                .persistent(!TextSearch::plans_per_value(search.as_ref()))
+                .fetch_all(pool)
+                .await?
+        }
+    })
 }
 
 /// A ticket as the customer portal shows it.
@@ -424,6 +432,21 @@ pub struct VisibleTicket {
     pub updated_at: Ts,
     pub solved_at: Option<Ts>,
 }
+
+crate::lane_row!(VisibleTicket {
+    id,
+    subject,
+    description,
+    ticket_type,
+    status,
+    organization_id,
+    organization_name,
+    requester_id,
+    requester_name,
+    created_at,
+    updated_at,
+    solved_at
+});
 
 /// The ticket if the viewer may see it; `None` both when it does not exist
 /// and when it is not theirs to see.
@@ -459,6 +482,15 @@ pub struct PublicComment {
     pub created_at: Ts,
 }
 
+crate::lane_row!(PublicComment {
+    id,
+    author_id,
+    author_name,
+    author_role,
+    body,
+    created_at
+});
+
 /// The ticket's public conversation, oldest first. Internal notes never
 /// leave this query.
 const PUBLIC_COMMENTS: &str = "select c.id, c.author_id, u.name as author_name, u.role as author_role, c.body, c.created_at \
@@ -476,6 +508,16 @@ pub struct VisibleAttachment {
     pub storage_key: String,
     pub created_at: Ts,
 }
+
+crate::lane_row!(VisibleAttachment {
+    id,
+    comment_id,
+    file_name,
+    content_type,
+    size_bytes,
+    storage_key,
+    created_at
+});
 
 /// Attachments of the description and of public comments: files attached
 /// to internal notes are not the customer's. One text for both queries
@@ -543,41 +585,67 @@ pub async fn ticket_page(
     viewer: UserId,
     id: i64,
 ) -> Result<Option<TicketPageRows>, StoreError> {
-    Ok(with_db!(db, |pool| {
-        let mut conn = pool.acquire().await?;
-        let Some(ticket) = sqlx::query_as::<_, VisibleTicket>(FIND_VISIBLE)
-            .bind(id)
-            .bind(viewer.0)
-            .bind(true)
-            .fetch_optional(&mut *conn)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let status_events = sqlx::query_as(super::tickets::STATUS_EVENTS)
-            .bind(id)
-            .fetch_all(&mut *conn)
-            .await?;
-        let comments = sqlx::query_as(PUBLIC_COMMENTS)
-            .bind(id)
-            .bind(true)
-            .fetch_all(&mut *conn)
-            .await?;
-        let attachments = sqlx::query_as(VISIBLE_ATTACHMENTS_IN_ORDER)
-            .bind(id)
-            .bind(true)
-            .fetch_all(&mut *conn)
-            .await?;
-        let contact_requests = sqlx::query_as(super::contacts::FOR_TICKET)
-            .bind(id)
-            .fetch_all(&mut *conn)
-            .await?;
-        Some(TicketPageRows {
-            ticket,
-            status_events,
-            comments,
-            attachments,
-            contact_requests,
-        })
+    let pool = match db {
+        Db::Sqlite(_, lane) => return lane.read(|conn| ticket_page_on_lane(conn, viewer, id)),
+        Db::Postgres(pool) => pool,
+    };
+    let mut conn = pool.acquire().await?;
+    let Some(ticket) = sqlx::query_as::<_, VisibleTicket>(FIND_VISIBLE)
+        .bind(id)
+        .bind(viewer.0)
+        .bind(true)
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let status_events = sqlx::query_as(super::tickets::STATUS_EVENTS)
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let comments = sqlx::query_as(PUBLIC_COMMENTS)
+        .bind(id)
+        .bind(true)
+        .fetch_all(&mut *conn)
+        .await?;
+    let attachments = sqlx::query_as(VISIBLE_ATTACHMENTS_IN_ORDER)
+        .bind(id)
+        .bind(true)
+        .fetch_all(&mut *conn)
+        .await?;
+    let contact_requests = sqlx::query_as(super::contacts::FOR_TICKET)
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(Some(TicketPageRows {
+        ticket,
+        status_events,
+        comments,
+        attachments,
+        contact_requests,
+    }))
+}
+
+/// [`ticket_page`]'s queries on SQLite's read lane, in one read transaction.
+fn ticket_page_on_lane(
+    conn: &rusqlite::Connection,
+    viewer: UserId,
+    id: i64,
+) -> rusqlite::Result<Option<TicketPageRows>> {
+    let ticket = lane::fetch_optional::<VisibleTicket>(
+        conn,
+        FIND_VISIBLE,
+        &[Arg::Int(id), Arg::Int(viewer.0), Arg::Bool(true)],
+    )?;
+    let Some(ticket) = ticket else {
+        return Ok(None);
+    };
+    let public = [Arg::Int(id), Arg::Bool(true)];
+    Ok(Some(TicketPageRows {
+        ticket,
+        status_events: lane::fetch_all(conn, super::tickets::STATUS_EVENTS, &public[..1])?,
+        comments: lane::fetch_all(conn, PUBLIC_COMMENTS, &public)?,
+        attachments: lane::fetch_all(conn, VISIBLE_ATTACHMENTS_IN_ORDER, &public)?,
+        contact_requests: lane::fetch_all(conn, super::contacts::FOR_TICKET, &public[..1])?,
     }))
 }

@@ -39,10 +39,10 @@
 //! turns into one hashed set when few comments match; the scope is not used
 //! there.
 
-use sqlx::{Database, Encode, Postgres, QueryBuilder, Sqlite, Type};
+use sqlx::{Database, Postgres, Sqlite};
 use unicode_normalization::{UnicodeNormalization, char::is_combining_mark};
 
-use super::{Db, StoreError};
+use super::{Db, StoreError, lane::SqlBuilder};
 use crate::service::hc::{clean_query, fts5_quoted, fts5_words};
 
 /// Which comments the text is searched in.
@@ -192,7 +192,7 @@ impl TextSearch {
         };
         let pool = match db {
             Db::Postgres(_) => return Ok(Self::parse::<Postgres>(text)),
-            Db::Sqlite(pool) => pool,
+            Db::Sqlite(pool, _) => pool,
         };
         let words = fts5_words(&clean_query(text));
         match Self::parse::<Sqlite>(text) {
@@ -265,16 +265,12 @@ impl TextSearch {
 /// Adds ` and <the ticket matches the search>` to a query over `tickets t`.
 /// `scope` holds what the query's other conditions already restrict it to
 /// (see [`Scope`]).
-pub fn push_text_condition<DB>(
-    q: &mut QueryBuilder<DB>,
+pub fn push_text_condition(
+    q: &mut impl SqlBuilder,
     search: &TextSearch,
     comments: Comments,
     scope: Scope<'_>,
-) where
-    DB: Database,
-    for<'a> String: Encode<'a, DB> + Type<DB>,
-    for<'a> i64: Encode<'a, DB> + Type<DB>,
-{
+) {
     let public_only = match comments {
         Comments::Public => " and c.public = true",
         Comments::All => "",
@@ -318,12 +314,7 @@ pub fn push_text_condition<DB>(
 /// The ids of the tickets whose own text matches `expression` within the
 /// scope: one rowid range of `ticket_search` per organization, or the
 /// requester's token added to the expression.
-fn push_ticket_matches<DB>(q: &mut QueryBuilder<DB>, expression: &str, scope: Scope<'_>)
-where
-    DB: Database,
-    for<'a> String: Encode<'a, DB> + Type<DB>,
-    for<'a> i64: Encode<'a, DB> + Type<DB>,
-{
+fn push_ticket_matches(q: &mut impl SqlBuilder, expression: &str, scope: Scope<'_>) {
     let ranges: Option<Vec<(i64, i64)>> = match scope {
         Scope::Orgs(orgs) if !orgs.is_empty() && orgs.len() <= MAX_SCOPE_ORGS => {
             orgs.iter().map(|org| org_rowids(*org)).collect()
@@ -362,12 +353,12 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sqlx::QueryBuilder;
 
     fn sql<DB>(text: &str, comments: Comments, scope: Scope<'_>) -> String
     where
         DB: Database,
-        for<'a> String: Encode<'a, DB> + Type<DB>,
-        for<'a> i64: Encode<'a, DB> + Type<DB>,
+        QueryBuilder<DB>: SqlBuilder,
     {
         let mut q = QueryBuilder::<DB>::new("select t.id from tickets t where 1 = 1");
         if let Some(search) = TextSearch::parse::<DB>(text) {

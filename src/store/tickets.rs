@@ -58,6 +58,15 @@ pub struct StatusEventRow {
     pub actor_id: Option<i64>,
 }
 
+crate::lane_row!(StatusEventRow {
+    id,
+    from_status,
+    to_status,
+    at,
+    actor_kind,
+    actor_id
+});
+
 /// What opening a ticket needs.
 #[derive(Clone, Debug)]
 pub struct NewTicket<'a> {

@@ -247,7 +247,7 @@ async fn sqlite_from_config(dir: &TempDir, synchronous: &str) -> Db {
 async fn sqlite_connections_run_with_wal_full_sync_foreign_keys_and_a_busy_timeout() {
     let dir = TempDir::new().unwrap();
     let db = sqlite_from_config(&dir, "full").await;
-    let Db::Sqlite(pool) = &db else {
+    let Db::Sqlite(pool, _) = &db else {
         panic!("a sqlite:// URL must open SQLite");
     };
     // Pragmas such as `synchronous` are per connection: check several at once.
@@ -282,7 +282,7 @@ async fn sqlite_connections_run_with_wal_full_sync_foreign_keys_and_a_busy_timeo
 
     let other = TempDir::new().unwrap();
     let normal = sqlite_from_config(&other, "normal").await;
-    let Db::Sqlite(pool) = &normal else {
+    let Db::Sqlite(pool, _) = &normal else {
         panic!("a sqlite:// URL must open SQLite");
     };
     let synchronous: i64 = sqlx::query_scalar("pragma synchronous")

@@ -81,7 +81,7 @@ async fn found(browser: &mut Browser<'_>, base: &str, text: &str) -> Vec<i64> {
 }
 
 fn is_sqlite(tc: &TestApp) -> bool {
-    matches!(tc.state.db, Db::Sqlite(_))
+    matches!(tc.state.db, Db::Sqlite(..))
 }
 
 #[tokio::test]
@@ -528,7 +528,7 @@ async fn tickets_written_before_the_upgrade_are_found() {
     )
     .await
     .unwrap();
-    let Db::Sqlite(pool) = &db else {
+    let Db::Sqlite(pool, _) = &db else {
         unreachable!("a SQLite database");
     };
     // The migrations before this one, from their folder.
