@@ -232,13 +232,11 @@ impl BusinessCalendar {
     }
 
     /// The business time of the seven local days from `date`, and the day after them, when
-    /// it is simply the weekly schedule's length: no holiday among them and one UTC offset
-    /// throughout (no DST switch). `None` otherwise, and the days are counted one by one.
+    /// the wall clock tells it: one UTC offset throughout (no DST switch), so the weekly
+    /// schedule's length less the hours of the holidays among them. `None` otherwise, and
+    /// the days are counted one by one.
     fn plain_week(&self, date: Date) -> Option<(SignedDuration, Date)> {
         let next = date.checked_add(Span::new().days(7)).ok()?;
-        if self.holidays.range(date..next).next().is_some() {
-            return None;
-        }
         let from = self.instant(date, Time::midnight())?;
         let to = self.instant(next, Time::midnight())?;
         if self
@@ -249,13 +247,18 @@ impl BusinessCalendar {
         {
             return None;
         }
-        let week = self
-            .weekly
-            .iter()
-            .flatten()
-            .map(|(start, end)| end.duration_since(*start))
+        let length = |day: &[(Time, Time)]| -> SignedDuration {
+            day.iter()
+                .map(|(start, end)| end.duration_since(*start))
+                .sum()
+        };
+        let week: SignedDuration = self.weekly.iter().map(|day| length(day)).sum();
+        let off: SignedDuration = self
+            .holidays
+            .range(date..next)
+            .map(|holiday| length(&self.weekly[weekday_index(holiday.weekday())]))
             .sum();
-        Some((week, next))
+        Some((week - off, next))
     }
 
     /// The first instant by which `duration` of business time has elapsed after `start` (for
