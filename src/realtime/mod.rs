@@ -223,7 +223,7 @@ impl Hub {
 /// commits and triage notices.
 pub fn spawn(state: &AppState) {
     let state = state.clone();
-    if let Db::Postgres(pool) = &state.db {
+    if let Db::Postgres(pool, _) = &state.db {
         let pool = pool.clone();
         tokio::spawn(pg::run(state, pool));
         return;
@@ -357,7 +357,7 @@ pub async fn triage_changed(state: &AppState, sessions: &[i64], new_state: &str)
         };
         match &state.db {
             Db::Sqlite(..) => state.hub.publish(notice.into_notice()),
-            Db::Postgres(pool) => {
+            Db::Postgres(pool, _) => {
                 let sent = sqlx::query("select pg_notify($1, $2)")
                     .bind(TRIAGE_CHANNEL)
                     .bind(notice.payload())

@@ -188,7 +188,7 @@ async fn publish_ids(state: &AppState, seen: &mut Seen, mut ids: Vec<i64>) -> Ve
     if ids.is_empty() {
         return ids;
     }
-    let crate::store::Db::Postgres(pool) = &state.db else {
+    let crate::store::Db::Postgres(pool, _) = &state.db else {
         return Vec::new();
     };
     match events::by_ids(pool, &ids).await {

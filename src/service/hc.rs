@@ -432,7 +432,7 @@ async fn search_uncached(
             Some(expression) => SearchQuery::Fts5(expression),
             None => return Ok(empty),
         },
-        Db::Postgres(_) => {
+        Db::Postgres(..) => {
             if words(&query).next().is_none() {
                 return Ok(empty);
             }

@@ -65,7 +65,7 @@ impl Default for NodeCache {
 fn generation(state: &AppState) -> Option<u64> {
     state
         .hub
-        .cache_generation(matches!(state.db, Db::Postgres(_)))
+        .cache_generation(matches!(state.db, Db::Postgres(..)))
 }
 
 /// The session row for `id_hash` with its user: cached, or read (and

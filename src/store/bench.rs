@@ -156,7 +156,7 @@ pub async fn drop_secondary_indexes(db: &Db) -> Result<Vec<String>, StoreError> 
             }
             found
         }
-        Db::Postgres(pool) => {
+        Db::Postgres(pool, _) => {
             sqlx::query_as(
                 "select i.indexname::text, i.indexdef from pg_indexes i \
                  where i.schemaname = current_schema() and i.tablename = any($1) \
@@ -192,7 +192,7 @@ pub async fn create_indexes(db: &Db, statements: &[String]) -> Result<(), StoreE
                 .await?;
         });
     }
-    if let Db::Postgres(pool) = db {
+    if let Db::Postgres(pool, _) = db {
         sqlx::query("vacuum (freeze, analyze)")
             .execute(pool)
             .await?;
@@ -231,7 +231,7 @@ pub async fn suspend_status_since(db: &Db) -> Result<SuspendedStatusSince, Store
                 sqlite_trigger: sql,
             })
         }
-        Db::Postgres(pool) => {
+        Db::Postgres(pool, _) => {
             sqlx::query("alter table status_events disable trigger status_events_since")
                 .execute(pool)
                 .await?;
@@ -255,7 +255,7 @@ pub async fn restore_status_since(
                     .await?;
             }
         }
-        Db::Postgres(pool) => {
+        Db::Postgres(pool, _) => {
             sqlx::query(FILL_STATUS_SINCE).execute(pool).await?;
             sqlx::query("alter table status_events enable trigger status_events_since")
                 .execute(pool)

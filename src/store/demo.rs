@@ -248,7 +248,7 @@ pub async fn insert_tickets(db: &Db, batch: &[GenTicket]) -> Result<(), StoreErr
 /// After explicit ids were inserted, PostgreSQL's identity sequences must be
 /// moved past them; SQLite needs nothing.
 pub async fn sync_sequences(db: &Db) -> Result<(), StoreError> {
-    if let Db::Postgres(pool) = db {
+    if let Db::Postgres(pool, _) = db {
         for table in [
             "organizations",
             "users",

@@ -286,7 +286,7 @@ pub async fn top_articles(
     per_section: i64,
 ) -> Result<Vec<ArticleSummary>, StoreError> {
     match db {
-        Db::Postgres(pool) => Ok(sqlx::query_as::<_, ArticleSummary>(
+        Db::Postgres(pool, _) => Ok(sqlx::query_as::<_, ArticleSummary>(
             "select a.id, a.section_id, a.slug, a.position, a.status, coalesce(tr.title, pt.title) as title, \
              (tr.id is null) as fallback, a.updated_at \
              from hc_sections s \
@@ -599,7 +599,7 @@ pub async fn search(
                 .fetch_all(pool)
                 .await?)
         }
-        (Db::Postgres(pool), SearchQuery::WebSearch { typed, singular }) => {
+        (Db::Postgres(pool, _), SearchQuery::WebSearch { typed, singular }) => {
             // $1: typed text; $5: singular. Each is matched as written and
             // folded, with the configuration of the translation's language.
             let sql = format!(

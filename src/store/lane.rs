@@ -27,7 +27,7 @@ use rusqlite::{
     Connection, OpenFlags, Row, Statement,
     types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, Value, ValueRef},
 };
-use sqlx::{Database, Encode, QueryBuilder, Type};
+use sqlx::{Connection as _, Database, Encode, PgConnection, PgPool, QueryBuilder, Type};
 
 use super::{StoreError, Ts};
 
@@ -110,6 +110,94 @@ impl ReadLane {
         }
         drop(idle);
         result.map_err(lane_error)
+    }
+}
+
+/// PostgreSQL's read lane: connections kept outside sqlx's pool for the same
+/// reads, because the pool pings every connection it takes back (one more
+/// round trip to the server per page, from a task of its own). A reader goes
+/// back to the lane only after its reads completed: one dropped half-way (an
+/// error, a cancelled request) is closed instead, so no connection is ever
+/// reused in an unknown state and none needs testing.
+#[derive(Clone)]
+pub struct PgReaders(Arc<Readers>);
+
+struct Readers {
+    /// Where new connections come from: the pool's own settings.
+    pool: PgPool,
+    idle: Mutex<Vec<PgConnection>>,
+    /// At most this many readers exist at once.
+    permits: Arc<tokio::sync::Semaphore>,
+}
+
+impl fmt::Debug for PgReaders {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgReaders")
+            .field("max", &self.0.permits.available_permits())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One reader, out of the lane until [`PgReader::done`]; dropped without it,
+/// its connection is closed.
+pub struct PgReader {
+    pub conn: PgConnection,
+    readers: Arc<Readers>,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl PgReaders {
+    /// A lane of at most `max` connections made with `pool`'s settings.
+    pub fn new(pool: PgPool, max: usize) -> Self {
+        PgReaders(Arc::new(Readers {
+            pool,
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(tokio::sync::Semaphore::new(max.max(1))),
+        }))
+    }
+
+    /// An idle reader, or a new connection when none is idle.
+    pub async fn reader(&self) -> Result<PgReader, StoreError> {
+        let permit = Arc::clone(&self.0.permits)
+            .acquire_owned()
+            .await
+            .map_err(|e| StoreError::Other(anyhow::anyhow!("read lane closed: {e}")))?;
+        let idle = self
+            .0
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => PgConnection::connect_with(&self.0.pool.connect_options()).await?,
+        };
+        Ok(PgReader {
+            conn,
+            readers: Arc::clone(&self.0),
+            _permit: permit,
+        })
+    }
+}
+
+impl PgReaders {
+    /// Closes the idle readers (the pool's `close` does not know them).
+    pub async fn close(&self) {
+        let idle = std::mem::take(&mut *self.0.idle.lock().unwrap_or_else(PoisonError::into_inner));
+        for conn in idle {
+            let _ = conn.close().await;
+        }
+    }
+}
+
+impl PgReader {
+    /// Every read completed: the connection goes back to the lane.
+    pub fn done(self) {
+        self.readers
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(self.conn);
     }
 }
 

@@ -216,7 +216,7 @@ pub async fn claim(
             .fetch_all(pool)
             .await?
         }
-        Db::Postgres(pool) => {
+        Db::Postgres(pool, _) => {
             // Rows another worker is claiming right now are skipped, not
             // waited for; the outer conditions are checked again after the
             // row lock, so a lease taken meanwhile is never overwritten.

@@ -47,7 +47,9 @@ pub enum Db {
     /// SQLite: the pool, and the read lane over the same file for the
     /// busiest pages' reads (`store::lane`).
     Sqlite(SqlitePool, lane::ReadLane),
-    Postgres(PgPool),
+    /// PostgreSQL: the pool, and the readers of the busiest pages' reads,
+    /// outside it (`store::lane`).
+    Postgres(PgPool, lane::PgReaders),
 }
 
 /// Which engine a URL selects.
@@ -63,7 +65,7 @@ macro_rules! with_db {
     ($db:expr, |$pool:ident| $body:expr) => {
         match $db {
             $crate::store::Db::Sqlite($pool, _) => $body,
-            $crate::store::Db::Postgres($pool) => $body,
+            $crate::store::Db::Postgres($pool, _) => $body,
         }
     };
 }
@@ -78,6 +80,12 @@ fn sqlite_default_connections() -> u32 {
     u32::try_from(cores.saturating_mul(3))
         .unwrap_or(16)
         .clamp(4, 16)
+}
+
+/// How many connections PostgreSQL's read lane may open beside a pool of
+/// `pool_size`: half as many, from 1 to 8.
+fn pg_readers(pool_size: u32) -> usize {
+    usize::try_from(pool_size / 2).unwrap_or(8).clamp(1, 8)
 }
 
 /// Storage failures, mapped from `sqlx::Error` at this edge.
@@ -330,14 +338,15 @@ impl Db {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
-        Ok(Db::Postgres(pool))
+        let readers = lane::PgReaders::new(pool.clone(), pg_readers(max_connections));
+        Ok(Db::Postgres(pool, readers))
     }
 
     /// Which engine this is.
     pub fn backend(&self) -> Backend {
         match self {
             Db::Sqlite(..) => Backend::Sqlite,
-            Db::Postgres(_) => Backend::Postgres,
+            Db::Postgres(..) => Backend::Postgres,
         }
     }
 
@@ -345,7 +354,7 @@ impl Db {
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
             Db::Sqlite(pool, _) => SQLITE_MIGRATIONS.run(pool).await?,
-            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+            Db::Postgres(pool, _) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
         Ok(())
     }
@@ -360,6 +369,9 @@ impl Db {
 
     /// Closes every connection.
     pub async fn close(&self) {
+        if let Db::Postgres(_, readers) = self {
+            readers.close().await;
+        }
         with_db!(self, |pool| pool.close().await);
     }
 
@@ -387,7 +399,7 @@ impl Db {
                     .chain(indexes.into_iter().map(|(t, i)| format!("index {t}.{i}")))
                     .collect()
             }
-            Db::Postgres(pool) => {
+            Db::Postgres(pool, _) => {
                 let columns: Vec<(String, String)> = sqlx::query_as(
                     "select table_name::text, column_name::text from information_schema.columns \
                      where table_schema = current_schema() and table_name not like '_sqlx%'",

@@ -373,13 +373,17 @@ pub async fn list(db: &Db, query: &ListQuery) -> Result<ListPage, StoreError> {
             push_any_list(&mut q, query, &branches, search.as_ref());
             lane.read(|conn| q.fetch_all(conn))?
         }
-        Db::Postgres(pool) => {
+        Db::Postgres(_, readers) => {
             let mut q = QueryBuilder::new("");
             push_any_list(&mut q, query, &branches, search.as_ref());
-            q.build_query_as::<ListRow>()
+            let mut reader = readers.reader().await?;
+            let rows = q
+                .build_query_as::<ListRow>()
                 .persistent(!TextSearch::plans_per_value(search.as_ref()))
-                .fetch_all(pool)
-                .await?
+                .fetch_all(&mut reader.conn)
+                .await?;
+            reader.done();
+            rows
         }
     };
     let (rows, has_next, has_previous) = page_of(rows, query.limit, query.after, query.before);
@@ -405,13 +409,17 @@ pub async fn status_counts(db: &Db, query: &ListQuery) -> Result<Vec<(String, i6
             push_counts(&mut q, query, search.as_ref());
             lane.read(|conn| q.fetch_all(conn))?
         }
-        Db::Postgres(pool) => {
+        Db::Postgres(_, readers) => {
             let mut q = QueryBuilder::new("");
             push_counts(&mut q, query, search.as_ref());
-            q.build_query_as::<(String, i64)>()
+            let mut reader = readers.reader().await?;
+            let counts = q
+                .build_query_as::<(String, i64)>()
                 .persistent(!TextSearch::plans_per_value(search.as_ref()))
-                .fetch_all(pool)
-                .await?
+                .fetch_all(&mut reader.conn)
+                .await?;
+            reader.done();
+            counts
         }
     })
 }
@@ -585,11 +593,12 @@ pub async fn ticket_page(
     viewer: UserId,
     id: i64,
 ) -> Result<Option<TicketPageRows>, StoreError> {
-    let pool = match db {
+    let readers = match db {
         Db::Sqlite(_, lane) => return lane.read(|conn| ticket_page_on_lane(conn, viewer, id)),
-        Db::Postgres(pool) => pool,
+        Db::Postgres(_, readers) => readers,
     };
-    let mut conn = pool.acquire().await?;
+    let mut reader = readers.reader().await?;
+    let conn = &mut reader.conn;
     let Some(ticket) = sqlx::query_as::<_, VisibleTicket>(FIND_VISIBLE)
         .bind(id)
         .bind(viewer.0)
@@ -597,6 +606,7 @@ pub async fn ticket_page(
         .fetch_optional(&mut *conn)
         .await?
     else {
+        reader.done();
         return Ok(None);
     };
     let status_events = sqlx::query_as(super::tickets::STATUS_EVENTS)
@@ -617,6 +627,7 @@ pub async fn ticket_page(
         .bind(id)
         .fetch_all(&mut *conn)
         .await?;
+    reader.done();
     Ok(Some(TicketPageRows {
         ticket,
         status_events,

@@ -191,7 +191,7 @@ impl TextSearch {
             return Ok(None);
         };
         let pool = match db {
-            Db::Postgres(_) => return Ok(Self::parse::<Postgres>(text)),
+            Db::Postgres(..) => return Ok(Self::parse::<Postgres>(text)),
             Db::Sqlite(pool, _) => pool,
         };
         let words = fts5_words(&clean_query(text));

@@ -393,7 +393,7 @@ pub async fn create_from_form(
     new: &NewPortalTicket<'_>,
     now: Timestamp,
 ) -> Result<(TicketId, bool), StoreError> {
-    if let (Db::Postgres(pool), []) = (db, new.files)
+    if let (Db::Postgres(pool, _), []) = (db, new.files)
         && let Some(id) = create_from_form_postgres(pool, new, now).await?
     {
         return Ok((id, true));

@@ -634,7 +634,7 @@ async fn an_event_committed_after_a_newer_one_is_still_mailed() {
     let desk = Desk::new().await;
     let ana_ticket = desk.open_ticket(desk.ana, "Erro na nota").await;
     assert_eq!(desk.run().await.len(), 1);
-    let Db::Postgres(pool) = &desk.state().db else {
+    let Db::Postgres(pool, _) = &desk.state().db else {
         unreachable!("checked above");
     };
     // A slow transaction takes an event id, then a newer event commits.

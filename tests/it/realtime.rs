@@ -271,7 +271,7 @@ async fn on_postgres_an_earlier_id_committing_later_is_not_lost() {
     let id = ticket(&tc, d.ana, Some(d.org), "Erro na nota", "Falha ao emitir").await;
     live(&tc.state).await;
     let mut receiver = tc.state.hub.subscribe();
-    let Db::Postgres(pool) = &tc.state.db else {
+    let Db::Postgres(pool, _) = &tc.state.db else {
         unreachable!()
     };
     let mut first = pool.begin_write().await.unwrap();
@@ -324,7 +324,7 @@ async fn on_postgres_a_lost_listener_resyncs_and_loses_nothing() {
     let id = ticket(&tc, d.ana, Some(d.org), "Erro na nota", "Falha ao emitir").await;
     live(&tc.state).await;
     let mut receiver = tc.state.hub.subscribe();
-    let Db::Postgres(pool) = &tc.state.db else {
+    let Db::Postgres(pool, _) = &tc.state.db else {
         unreachable!()
     };
     let terminated: Vec<bool> = sqlx::query_scalar(
@@ -432,7 +432,7 @@ async fn an_idle_triage_is_reminded_once_then_abandoned_with_notices() {
         (d.ana.0, "reminded".to_owned()),
         (d.ana.0, "abandoned".to_owned()),
     ];
-    if matches!(tc.state.db, Db::Postgres(_)) {
+    if matches!(tc.state.db, Db::Postgres(..)) {
         // Every node hears each notice once.
         assert_eq!(triage_states(&on_a, session.0), expected, "{on_a:?}");
         assert_eq!(triage_states(&on_b, session.0), expected, "{on_b:?}");

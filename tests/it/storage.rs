@@ -866,3 +866,57 @@ async fn an_sso_token_id_is_accepted_once() {
             .unwrap()
     );
 }
+
+#[tokio::test]
+async fn the_sqlite_read_lane_sees_every_commit_and_cannot_write() {
+    let tc = TestApp::new().await;
+    let Db::Sqlite(pool, lane) = &tc.state.db else {
+        return;
+    };
+    let count = |lane: &chamado::store::lane::ReadLane| {
+        lane.read(|conn| {
+            conn.query_row("select count(*) from tickets", [], |row| {
+                row.get::<_, i64>(0)
+            })
+        })
+        .unwrap()
+    };
+    let before = count(lane);
+    ticket_by_customer(&tc).await;
+    assert_eq!(
+        count(lane),
+        before + 1,
+        "a commit on the pool is seen at once"
+    );
+    let write = lane.read(|conn| conn.execute("delete from tickets", []));
+    assert!(write.is_err(), "the lane is read-only");
+    let left: i64 = sqlx::query_scalar("select count(*) from tickets")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(left, before + 1);
+}
+
+#[tokio::test]
+async fn a_postgres_reader_is_reused_only_after_its_reads_completed() {
+    let tc = TestApp::new().await;
+    let Db::Postgres(_, readers) = &tc.state.db else {
+        return;
+    };
+    let backend = |mut reader: chamado::store::lane::PgReader| async move {
+        let pid: i32 = sqlx::query_scalar("select pg_backend_pid()")
+            .fetch_one(&mut reader.conn)
+            .await
+            .unwrap();
+        (pid, reader)
+    };
+    let (first, reader) = backend(readers.reader().await.unwrap()).await;
+    reader.done();
+    let (again, reader) = backend(readers.reader().await.unwrap()).await;
+    assert_eq!(again, first, "a reader that finished goes back to the lane");
+    // Dropped without `done` (an error or a cancelled request): closed, never reused.
+    drop(reader);
+    let (other, reader) = backend(readers.reader().await.unwrap()).await;
+    assert_ne!(other, first);
+    reader.done();
+}
