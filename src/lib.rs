@@ -29,9 +29,21 @@ use crate::{
     store::Db,
 };
 
-/// Everything a request handler or job needs; cheap to clone.
+/// Everything a request handler or job needs ([`Shared`]); one reference
+/// count to clone, as the router clones it several times per request.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares.
+#[derive(Clone, Debug)]
+pub struct Shared {
     pub config: Arc<Config>,
     pub db: Db,
     pub blobs: BlobStore,
@@ -61,7 +73,7 @@ impl AppState {
     pub fn new(config: Config, db: Db, blobs: BlobStore, clock: Clock) -> anyhow::Result<Self> {
         let passwords = Passwords::new(config.argon2_memory_kib, config.argon2_iterations)?;
         let branding = crate::service::admin::initial_branding(&config);
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             config: Arc::new(config),
             db,
             blobs,
@@ -75,6 +87,15 @@ impl AppState {
             node_cache: Arc::default(),
             ticket_writer: Arc::default(),
             demo_mode: false,
-        })
+        })))
+    }
+
+    /// This state with the host-platform simulator on (`chamado demo`).
+    #[must_use]
+    pub fn in_demo_mode(&self) -> Self {
+        Self(Arc::new(Shared {
+            demo_mode: true,
+            ..(*self.0).clone()
+        }))
     }
 }

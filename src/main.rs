@@ -418,8 +418,7 @@ async fn demo(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
     config.sso_secret = Some(SecretString::from(service::random_hex(32)));
     config.sso_login_url = Some(format!("{base}/demo/host"));
     config.sso_logout_url = Some(format!("{base}/demo/host/logout"));
-    let mut state = open(config).await?;
-    state.demo_mode = true;
+    let state = open(config).await?.in_demo_mode();
     let started = std::time::Instant::now();
     let summary = service::demo::seed(&state, args.tickets).await?;
     tracing::info!(

@@ -460,8 +460,7 @@ async fn the_host_page_does_not_exist_outside_demo_mode() {
 async fn the_host_page_signs_a_demo_customer_into_the_portal() {
     let tc = TestApp::new().await;
     service::demo::seed(&tc.state, 20).await.unwrap();
-    let mut state = tc.state.clone();
-    state.demo_mode = true;
+    let state = tc.state.in_demo_mode();
     let demo = TestApp::from_state(state, tc.clock.clone(), Arc::clone(&tc.dir));
     let ana = store::users::find_by_email(&demo.state.db, "ana@padaria.example")
         .await

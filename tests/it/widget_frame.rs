@@ -184,8 +184,7 @@ async fn texts_in_the_frame_cannot_break_out_of_their_json_block() {
 async fn demo_app() -> TestApp {
     let tc = TestApp::new().await;
     service::demo::seed(&tc.state, 20).await.unwrap();
-    let mut state = tc.state.clone();
-    state.demo_mode = true;
+    let state = tc.state.in_demo_mode();
     TestApp::from_state(state, tc.clock.clone(), Arc::clone(&tc.dir))
 }
 
