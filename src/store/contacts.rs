@@ -15,7 +15,7 @@ use crate::{
 };
 
 /// A contact request as the customer sees it.
-#[derive(Clone, Debug, FromRow)]
+#[derive(Clone, Debug, FromRow, serde::Deserialize)]
 pub struct ContactRequest {
     pub id: i64,
     pub channel: String,

@@ -432,7 +432,8 @@ pub fn sqlite_path(url: &str) -> &str {
 }
 
 /// A point in time as stored: UTC microseconds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Deserialize)]
+#[serde(transparent)]
 pub struct Ts(pub jiff::Timestamp);
 
 impl From<jiff::Timestamp> for Ts {

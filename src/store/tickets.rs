@@ -48,7 +48,7 @@ impl Ticket {
 }
 
 /// One change of status.
-#[derive(Clone, Debug, FromRow)]
+#[derive(Clone, Debug, FromRow, serde::Deserialize)]
 pub struct StatusEventRow {
     pub id: i64,
     pub from_status: Option<String>,
