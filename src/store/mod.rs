@@ -3,8 +3,11 @@
 //! Queries are written once, lower-case, with `$N` placeholders that both
 //! engines accept, and [`with_db!`] expands one body per backend so each arm
 //! has concrete types. Only search, job claims and LISTEN/NOTIFY may differ by
-//! backend. Times are [`Ts`]: integer microseconds on SQLite (sortable, exact),
-//! `timestamptz` on PostgreSQL. This module knows nothing of HTTP.
+//! backend in their SQL. The busiest pages' reads run that same SQL through
+//! each backend's read lane ([`lane`]) instead of the pool; PostgreSQL's
+//! ticket page wraps the same five queries into one statement. Times are
+//! [`Ts`]: integer microseconds on SQLite (sortable, exact), `timestamptz` on
+//! PostgreSQL. This module knows nothing of HTTP.
 
 pub mod admin;
 pub mod agent;
