@@ -572,6 +572,16 @@ mod tests {
             assert_eq!(Cursor::decode(bad), None, "{bad}");
         }
     }
+
+    #[test]
+    fn postgresqls_ticket_page_binds_the_public_flag_where_the_viewer_is_not() {
+        let sql = TICKET_PAGE_POSTGRES.as_str();
+        // Comments and attachments: `public = $3` (true); `$2` is the viewer, used only by
+        // the visibility query.
+        assert_eq!(sql.matches("c.public = $3").count(), 2, "{sql}");
+        assert_eq!(sql.matches("$2").count(), 2, "{sql}");
+        assert_eq!(FIND_VISIBLE.matches("$2").count(), 2);
+    }
 }
 
 /// Everything the customer's ticket page reads (see [`ticket_page`]).
