@@ -1,14 +1,19 @@
-//! SQLite's read lane: the busiest pages' reads, run on the calling thread.
+//! The read lanes: the busiest pages' reads, beside the connection pool.
 //!
 //! sqlx runs each SQLite connection on a thread of its own: every statement
 //! is sent there and every row sent back, and every connection is pinged on
 //! that thread when it goes back to the pool. For a list page that is most
 //! of the server's work (BENCHMARKS.md: 192 µs of CPU and four thread
-//! switches per page, of which the query itself is 45 µs). The lane holds
-//! plain connections to the same file and runs a read where it is asked
-//! for, without leaving the thread: a few dozen microseconds of blocking,
-//! which is what the query costs anyway. Writes never come here: they stay
-//! on the pool, its transactions and its queue of writers.
+//! switches per page, of which the query itself is 45 µs). SQLite's lane
+//! ([`ReadLane`]) holds plain connections to the same file and runs a read
+//! where it is asked for, without leaving the thread: a few dozen
+//! microseconds of blocking, which is what the query costs anyway. Only
+//! reads bounded by a page come here (lists without a search, the ticket
+//! page): counts and searches, which may read a whole organization, stay on
+//! the pool's threads so that they never hold up the runtime's workers.
+//! Writes never come here either: they stay on the pool, its transactions
+//! and its queue of writers. PostgreSQL's lane ([`PgReaders`]) only skips
+//! the pool's ping.
 //!
 //! The SQL is the same text the pool runs on both engines: static queries
 //! with `$N` placeholders (bound by name here), and lists built through

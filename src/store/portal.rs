@@ -367,11 +367,20 @@ fn push_any_list(
 pub async fn list(db: &Db, query: &ListQuery) -> Result<ListPage, StoreError> {
     let branches = branches(db, query).await?;
     let search = TextSearch::prepare(db, query.text.as_deref()).await?;
+    // A page without a search reads a few index ranges: SQLite's read lane
+    // runs it on this thread. A search may read a whole organization's
+    // matches, so on SQLite it runs on a pool connection's own thread and
+    // never holds up the runtime's workers.
     let rows: Vec<ListRow> = match db {
-        Db::Sqlite(_, lane) => {
+        Db::Sqlite(_, lane) if search.is_none() => {
             let mut q = LaneSql::default();
-            push_any_list(&mut q, query, &branches, search.as_ref());
+            push_any_list(&mut q, query, &branches, None);
             lane.read(|conn| q.fetch_all(conn))?
+        }
+        Db::Sqlite(pool, _) => {
+            let mut q = QueryBuilder::new("");
+            push_any_list(&mut q, query, &branches, search.as_ref());
+            q.build_query_as::<ListRow>().fetch_all(pool).await?
         }
         Db::Postgres(_, readers) => {
             let mut q = QueryBuilder::new("");
@@ -397,31 +406,19 @@ pub async fn list(db: &Db, query: &ListQuery) -> Result<ListPage, StoreError> {
 /// How many of the viewer's tickets are in each status, with every filter
 /// but the status filter applied (so each status choice shows its count).
 pub async fn status_counts(db: &Db, query: &ListQuery) -> Result<Vec<(String, i64)>, StoreError> {
-    fn push_counts(q: &mut impl SqlBuilder, query: &ListQuery, search: Option<&TextSearch>) {
-        q.push("select t.status, count(*) from tickets t");
-        push_conditions(q, query, search, false);
-        q.push(" group by t.status");
-    }
+    // Counts read every matching ticket (tens of milliseconds for a large
+    // organization): on the pool, never on the read lane. They are cached
+    // per node (`service::counts`).
     let search = TextSearch::prepare(db, query.text.as_deref()).await?;
-    Ok(match db {
-        Db::Sqlite(_, lane) => {
-            let mut q = LaneSql::default();
-            push_counts(&mut q, query, search.as_ref());
-            lane.read(|conn| q.fetch_all(conn))?
-        }
-        Db::Postgres(_, readers) => {
-            let mut q = QueryBuilder::new("");
-            push_counts(&mut q, query, search.as_ref());
-            let mut reader = readers.reader().await?;
-            let counts = q
-                .build_query_as::<(String, i64)>()
-                .persistent(!TextSearch::plans_per_value(search.as_ref()))
-                .fetch_all(&mut reader.conn)
-                .await?;
-            reader.done();
-            counts
-        }
-    })
+    Ok(with_db!(db, |pool| {
+        let mut q = QueryBuilder::new("select t.status, count(*) from tickets t");
+        push_conditions(&mut q, query, search.as_ref(), false);
+        q.push(" group by t.status");
+        q.build_query_as::<(String, i64)>()
+            .persistent(!TextSearch::plans_per_value(search.as_ref()))
+            .fetch_all(pool)
+            .await?
+    }))
 }
 
 /// A ticket as the customer portal shows it.
