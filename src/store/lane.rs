@@ -30,7 +30,7 @@ use std::{
 
 use rusqlite::{
     Connection, OpenFlags, Row, Statement,
-    types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, Value, ValueRef},
+    types::{FromSql, FromSqlError, FromSqlResult, Value, ValueRef},
 };
 use sqlx::{Connection as _, Database, Encode, PgConnection, PgPool, QueryBuilder, Type};
 
@@ -396,24 +396,12 @@ macro_rules! lane_row {
     };
 }
 
-impl<A: FromSql, B: FromSql> FromLaneRow for (A, B) {
-    fn from_lane_row(row: &Row<'_>) -> rusqlite::Result<Self> {
-        Ok((row.get(0)?, row.get(1)?))
-    }
-}
-
 impl FromSql for Ts {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
         let micros = value.as_i64()?;
         jiff::Timestamp::from_microsecond(micros)
             .map(Ts)
             .map_err(|e| FromSqlError::Other(Box::new(e)))
-    }
-}
-
-impl rusqlite::ToSql for Ts {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::Owned(Value::Integer(self.0.as_microsecond())))
     }
 }
 
