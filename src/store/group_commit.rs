@@ -96,12 +96,12 @@ impl TicketWriter {
         new: &NewPortalTicket<'_>,
         now: Timestamp,
     ) -> Result<(TicketId, bool), StoreError> {
-        let Db::Sqlite(pool, _) = db else {
+        let Db::Sqlite(..) = db else {
             return tickets::create_from_form(db, new, now).await;
         };
         let queue = self.queue.get_or_init(|| {
             let (sender, receiver) = mpsc::channel(QUEUE);
-            tokio::spawn(run(db.clone(), pool.clone(), receiver));
+            tokio::spawn(run(db.clone(), receiver));
             sender
         });
         let (reply, answer) = oneshot::channel();
@@ -122,10 +122,14 @@ impl TicketWriter {
     }
 }
 
-async fn run(db: Db, pool: SqlitePool, mut queue: mpsc::Receiver<Job>) {
+async fn run(db: Db, mut queue: mpsc::Receiver<Job>) {
+    // Started for SQLite only (`create_from_form`).
+    let Db::Sqlite(pool, _) = &db else {
+        return;
+    };
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        write(&db, &pool, std::mem::take(&mut batch)).await;
+        write(&db, pool, std::mem::take(&mut batch)).await;
     }
 }
 

@@ -84,9 +84,9 @@ impl ReadLane {
         Ok(conn)
     }
 
-    /// Runs `read` on one of the lane's connections, on this thread, inside
-    /// one read transaction (so that several statements see the same
-    /// moment).
+    /// Runs `read` on one of the lane's connections, on this thread. A read
+    /// of several statements that must see the same moment opens its own
+    /// transaction (`unchecked_transaction`); one statement needs none.
     pub fn read<T>(
         &self,
         read: impl FnOnce(&Connection) -> rusqlite::Result<T>,
@@ -101,13 +101,8 @@ impl ReadLane {
             Some(conn) => conn,
             None => self.open().map_err(lane_error)?,
         };
-        let result = (|| {
-            let tx = conn.unchecked_transaction()?;
-            let value = read(&conn)?;
-            tx.finish()?;
-            Ok(value)
-        })();
-        // A failed read leaves nothing open (the transaction's drop rolls it
+        let result = read(&conn);
+        // A failed read leaves nothing open (a transaction's drop rolls it
         // back), so the connection is kept either way.
         let mut idle = self.0.idle.lock().unwrap_or_else(PoisonError::into_inner);
         if idle.len() < MAX_IDLE && conn.is_autocommit() {

@@ -458,8 +458,8 @@ crate::lane_row!(VisibleTicket {
 const FIND_VISIBLE: &str = "select t.id, t.subject, t.description, t.ticket_type, t.status, t.organization_id, o.name as organization_name, \
      t.requester_id, u.name as requester_name, t.created_at, t.updated_at, t.solved_at \
      from tickets t left join organizations o on o.id = t.organization_id join users u on u.id = t.requester_id \
-     where t.id = $1 and (t.requester_id = $2 or t.organization_id in \
-       (select m.organization_id from memberships m where m.user_id = $2 and m.can_see_org_tickets = $3))";
+     where t.id = $1 and (t.requester_id = $3 or t.organization_id in \
+       (select m.organization_id from memberships m where m.user_id = $3 and m.can_see_org_tickets = $2))";
 
 pub async fn find_visible(
     db: &Db,
@@ -469,8 +469,8 @@ pub async fn find_visible(
     Ok(with_db!(db, |pool| {
         sqlx::query_as::<_, VisibleTicket>(FIND_VISIBLE)
             .bind(id)
-            .bind(viewer.0)
             .bind(true)
+            .bind(viewer.0)
             .fetch_optional(pool)
             .await?
     }))
@@ -573,11 +573,11 @@ mod tests {
     #[test]
     fn postgresqls_ticket_page_binds_the_public_flag_where_the_viewer_is_not() {
         let sql = TICKET_PAGE_POSTGRES.as_str();
-        // Comments and attachments: `public = $3` (true); `$2` is the viewer, used only by
+        // Comments and attachments: `public = $2` (true); `$3` is the viewer, used only by
         // the visibility query.
-        assert_eq!(sql.matches("c.public = $3").count(), 2, "{sql}");
-        assert_eq!(sql.matches("$2").count(), 2, "{sql}");
-        assert_eq!(FIND_VISIBLE.matches("$2").count(), 2);
+        assert_eq!(sql.matches("c.public = $2").count(), 2, "{sql}");
+        assert_eq!(sql.matches("$3").count(), 2, "{sql}");
+        assert_eq!(FIND_VISIBLE.matches("$3").count(), 2);
     }
 }
 
@@ -608,8 +608,8 @@ pub async fn ticket_page(
     let page =
         sqlx::query_as::<_, TicketPageJson>(sqlx::AssertSqlSafe(TICKET_PAGE_POSTGRES.as_str()))
             .bind(id)
-            .bind(viewer.0)
             .bind(true)
+            .bind(viewer.0)
             .fetch_optional(&mut reader.conn)
             .await?;
     reader.done();
@@ -634,15 +634,16 @@ pub async fn ticket_page(
 /// [`ticket_page`] on PostgreSQL: the same five queries as one statement, one
 /// round trip instead of five. The ticket's row as [`FIND_VISIBLE`] reads it
 /// (none: missing or not the viewer's), and each list as a JSON array of the
-/// rows of its own query. `$2` of the two queries of public rows is `$3` here.
+/// rows of its own query. All of them read `$1` as the ticket and `$2` as
+/// `true`; only the visibility query reads `$3`, the viewer.
 static TICKET_PAGE_POSTGRES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     let list = |sql: &str| format!("(select coalesce(json_agg(x), '[]') from ({sql}) x)");
     format!(
         "select t.*, {} as status_events, {} as comments, {} as attachments, {} as contact_requests \
          from ({FIND_VISIBLE}) t",
         list(super::tickets::STATUS_EVENTS),
-        list(&PUBLIC_COMMENTS.replace("$2", "$3")),
-        list(&VISIBLE_ATTACHMENTS_IN_ORDER.replace("$2", "$3")),
+        list(PUBLIC_COMMENTS),
+        list(VISIBLE_ATTACHMENTS_IN_ORDER),
         list(super::contacts::FOR_TICKET),
     )
 });
@@ -663,20 +664,19 @@ fn ticket_page_on_lane(
     viewer: UserId,
     id: i64,
 ) -> rusqlite::Result<Option<TicketPageRows>> {
-    let ticket = lane::fetch_optional::<VisibleTicket>(
-        conn,
-        FIND_VISIBLE,
-        &[Arg::Int(id), Arg::Int(viewer.0), Arg::Bool(true)],
-    )?;
-    let Some(ticket) = ticket else {
+    // One read transaction: the five reads see the same moment.
+    let snapshot = conn.unchecked_transaction()?;
+    let args = [Arg::Int(id), Arg::Bool(true), Arg::Int(viewer.0)];
+    let Some(ticket) = lane::fetch_optional::<VisibleTicket>(conn, FIND_VISIBLE, &args)? else {
         return Ok(None);
     };
-    let public = [Arg::Int(id), Arg::Bool(true)];
-    Ok(Some(TicketPageRows {
+    let page = TicketPageRows {
         ticket,
-        status_events: lane::fetch_all(conn, super::tickets::STATUS_EVENTS, &public[..1])?,
-        comments: lane::fetch_all(conn, PUBLIC_COMMENTS, &public)?,
-        attachments: lane::fetch_all(conn, VISIBLE_ATTACHMENTS_IN_ORDER, &public)?,
-        contact_requests: lane::fetch_all(conn, super::contacts::FOR_TICKET, &public[..1])?,
-    }))
+        status_events: lane::fetch_all(conn, super::tickets::STATUS_EVENTS, &args[..1])?,
+        comments: lane::fetch_all(conn, PUBLIC_COMMENTS, &args[..2])?,
+        attachments: lane::fetch_all(conn, VISIBLE_ATTACHMENTS_IN_ORDER, &args[..2])?,
+        contact_requests: lane::fetch_all(conn, super::contacts::FOR_TICKET, &args[..1])?,
+    };
+    snapshot.finish()?;
+    Ok(Some(page))
 }
