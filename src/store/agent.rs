@@ -226,16 +226,18 @@ fn push_filters(q: &mut impl SqlBuilder, query: &AgentQuery, search: Option<&Tex
         q.push(" escape '\\')");
     }
     if let Some(search) = search {
-        // Every comment: agents search their internal notes too. The scope
-        // narrows the index's matches to the organization or requester
-        // filtered on.
-        let org = query.org.map(|org| [org]);
-        let scope = match (&org, query.requester) {
-            (Some(org), _) => Scope::Orgs(org),
-            (None, Some(requester)) => Scope::Requester(requester),
-            (None, None) => Scope::Any,
-        };
-        ticket_search::push_text_condition(q, search, Comments::All, scope);
+        // Every comment: agents search their internal notes too.
+        ticket_search::push_text_condition(q, search, Comments::All, search_scope(query));
+    }
+}
+
+/// The organization or requester filtered on, for the search index to
+/// narrow its matches to (`ticket_search::Scope`).
+fn search_scope(query: &AgentQuery) -> Scope<'_> {
+    match (&query.org, query.requester) {
+        (Some(org), _) => Scope::Orgs(std::slice::from_ref(org)),
+        (None, Some(requester)) => Scope::Requester(requester),
+        (None, None) => Scope::Any,
     }
 }
 
@@ -298,9 +300,16 @@ pub async fn queue_counts(db: &Db, query: &AgentQuery) -> Result<QueueCounts, St
         q.push(format!(
             " and t.status in {unsolved}) as mine, \
              count(*) filter (where t.assignee_id is null and t.status in {unsolved}) as unassigned, \
-             count(*) as total from tickets t"
+             count(*) as total from "
         ));
-        push_filters(q, query, search);
+        ticket_search::push_counted_tickets(
+            q,
+            "t.id, t.status, t.assignee_id",
+            search,
+            Comments::All,
+            search_scope(query),
+            |q| push_filters(q, query, None),
+        );
     }
     let search = TextSearch::prepare(db, query.text.as_deref()).await?;
     Ok(with_db!(db, |pool| {

@@ -184,17 +184,21 @@ fn push_conditions(
         q.push_bind(before);
     }
     if let Some(search) = search {
-        // Public comments only: internal notes are not the customer's. The
-        // scope narrows the index's matches to the tickets this query reads.
-        let scope = match query.view {
-            View::Mine => Scope::Requester(query.viewer),
-            View::Org if !query.orgs.is_empty() => Scope::Orgs(&query.orgs),
-            View::Org => query
-                .visible_orgs
-                .as_deref()
-                .map_or(Scope::Any, Scope::Orgs),
-        };
-        ticket_search::push_text_condition(q, search, Comments::Public, scope);
+        // Public comments only: internal notes are not the customer's.
+        ticket_search::push_text_condition(q, search, Comments::Public, search_scope(query));
+    }
+}
+
+/// What the query's conditions already restrict its tickets to, for the
+/// search index to narrow its matches to (`ticket_search::Scope`).
+fn search_scope(query: &ListQuery) -> Scope<'_> {
+    match query.view {
+        View::Mine => Scope::Requester(query.viewer),
+        View::Org if !query.orgs.is_empty() => Scope::Orgs(&query.orgs),
+        View::Org => query
+            .visible_orgs
+            .as_deref()
+            .map_or(Scope::Any, Scope::Orgs),
     }
 }
 
@@ -411,8 +415,15 @@ pub async fn status_counts(db: &Db, query: &ListQuery) -> Result<Vec<(String, i6
     // per node (`service::counts`).
     let search = TextSearch::prepare(db, query.text.as_deref()).await?;
     Ok(with_db!(db, |pool| {
-        let mut q = QueryBuilder::new("select t.status, count(*) from tickets t");
-        push_conditions(&mut q, query, search.as_ref(), false);
+        let mut q = QueryBuilder::new("select t.status, count(*) from ");
+        ticket_search::push_counted_tickets(
+            &mut q,
+            "t.id, t.status",
+            search.as_ref(),
+            Comments::Public,
+            search_scope(query),
+            |q| push_conditions(q, query, None, false),
+        );
         q.push(" group by t.status");
         q.build_query_as::<(String, i64)>()
             .persistent(!TextSearch::plans_per_value(search.as_ref()))

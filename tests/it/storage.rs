@@ -154,7 +154,9 @@ async fn both_migration_folders_list_the_same_files() {
 /// tables FTS5 creates for them (`…_data`, `_idx`, `_docsize`, `_config`);
 /// on PostgreSQL the generated `tsvector` columns and their GIN indexes,
 /// and the Help Center's folded title and text its highlights read
-/// (migration 0019; FTS5 folds as it highlights).
+/// (migration 0019; FTS5 folds as it highlights), and the organization a
+/// comment carries for PostgreSQL's index (migration 0020; SQLite's comment
+/// index needs none).
 fn engine_specific_search(line: &str) -> bool {
     ["hc_search", "ticket_search", "comment_search"]
         .iter()
@@ -169,6 +171,7 @@ fn engine_specific_search(line: &str) -> bool {
         || line == "column tickets.search_vector"
         || line == "index tickets.tickets_search"
         || line == "column comments.search_vector"
+        || line == "column comments.organization_id"
         || line == "index comments.comments_search"
 }
 

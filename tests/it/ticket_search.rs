@@ -196,6 +196,12 @@ async fn customers_search_public_comments_and_agents_internal_notes_too() {
             found(&mut ana, base, "fornecedor").await.is_empty(),
             "{base}"
         );
+        // The counts beside the statuses agree with the list.
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let page = ana.get(&format!("{base}{sep}q=marmelada")).await;
+        assert_eq!(status_count(&page.body, "sent"), 1, "{base}");
+        let page = ana.get(&format!("{base}{sep}q=goiabada")).await;
+        assert_eq!(status_count(&page.body, "sent"), 0, "{base}");
     }
     let mut fernanda = signed_in(&tc, FERNANDA).await;
     assert_eq!(
@@ -211,6 +217,16 @@ async fn customers_search_public_comments_and_agents_internal_notes_too() {
         found(&mut fernanda, "/agent", "previsão").await,
         [noted.0, replied.0]
     );
+    let queue = fernanda.get("/agent?q=goiabada").await;
+    assert_eq!(queue_count(&queue.body, "all"), 1);
+    let queue = fernanda
+        .get(&format!("/agent?q=goiabada&org={}", d.padaria.0))
+        .await;
+    assert_eq!(queue_count(&queue.body, "all"), 1);
+    let queue = fernanda
+        .get(&format!("/agent?q=goiabada&org={}", d.mercado.0))
+        .await;
+    assert_eq!(queue_count(&queue.body, "all"), 0);
 }
 
 #[tokio::test]
@@ -242,6 +258,16 @@ async fn customers_never_find_tickets_they_may_not_see() {
             .await
             .is_empty()
     );
+    // Nor do the counts count what the list does not show.
+    let page = ana.get("/portal/tickets?view=org&q=boleto").await;
+    assert_eq!(status_count(&page.body, "sent"), 2);
+    let page = ana
+        .get(&format!(
+            "/portal/tickets?view=org&org={}&q=boleto",
+            d.mercado.0
+        ))
+        .await;
+    assert_eq!(status_count(&page.body, "sent"), 0);
     let mut bruno = signed_in(&tc, BRUNO).await;
     assert_eq!(
         found(&mut bruno, "/portal/tickets?view=org", "boleto").await,
@@ -690,6 +716,57 @@ async fn the_search_follows_each_list_and_a_moved_ticket() {
     // A ticket no longer in a list is not counted in it either.
     let page = diego.get("/portal/tickets?view=org&q=boleto").await;
     assert_eq!(status_count(&page.body, "sent"), 1);
+}
+
+/// On PostgreSQL a comment carries its ticket's organization for the search
+/// index (migration 0020): a ticket moved to another organization takes its
+/// comments' matches with it, in the lists and in their counts.
+#[tokio::test]
+async fn comments_move_with_their_ticket() {
+    let tc = TestApp::new().await;
+    let d = desk(&tc).await;
+    user(
+        &tc,
+        "ana2@padaria.example",
+        "Ana Duas",
+        Role::Customer,
+        &["org-padaria", "org-mercado"],
+    )
+    .await;
+    let moved = opened(&tc, d.diego, d.padaria, "Pedido", "x").await;
+    public_comment(&tc, moved, d.diego, "Segue o cupom").await;
+    let mut diego = signed_in(&tc, DIEGO).await;
+    let page = diego.get("/portal/tickets?view=org&q=cupom").await;
+    assert_eq!(listed(&page.body), [moved.0]);
+    assert_eq!(status_count(&page.body, "sent"), 1);
+
+    let db = &tc.state.db;
+    with_db!(db, |pool| {
+        sqlx::query("update tickets set organization_id = $1, requester_id = $2 where id = $3")
+            .bind(d.mercado.0)
+            .bind(d.bruno.0)
+            .bind(moved.0)
+            .execute(pool)
+            .await
+            .unwrap();
+    });
+    let mut both = signed_in(&tc, "ana2@padaria.example").await;
+    for (org, expected, count) in [(d.padaria, vec![], 0), (d.mercado, vec![moved.0], 1)] {
+        let page = both
+            .get(&format!("/portal/tickets?view=org&org={}&q=cupom", org.0))
+            .await;
+        assert_eq!(listed(&page.body), expected, "{org:?}");
+        assert_eq!(status_count(&page.body, "sent"), count, "{org:?}");
+    }
+    let mut bruno = signed_in(&tc, BRUNO).await;
+    let page = bruno.get("/portal/tickets?q=cupom").await;
+    assert_eq!(listed(&page.body), [moved.0]);
+    assert_eq!(status_count(&page.body, "sent"), 1);
+    let mut fernanda = signed_in(&tc, FERNANDA).await;
+    let queue = fernanda
+        .get(&format!("/agent?q=cupom&org={}", d.mercado.0))
+        .await;
+    assert_eq!(queue_count(&queue.body, "all"), 1);
 }
 
 /// On SQLite a typed word finds every word that starts with it, in the
