@@ -5,14 +5,17 @@
 -- about a second for an organization of a hundred thousand tickets, several
 -- when its pages were not in memory.
 --
--- Both GIN indexes now index the search vector together with scope tokens:
+-- Two GIN indexes hold the search vector together with scope tokens:
 -- `U+E000` followed by `o` and the organization's id, `u` and the
 -- requester's id, and `p` on public comments. U+E000 is a private-use
 -- character that PostgreSQL's parser never keeps inside a word, so no typed
--- text can become a scope token; a query adds them with `&&` and the index
--- intersects the lists (`store::ticket_search`). A search that names no
--- scope uses the same indexes.
---
+-- text can become a scope token; a count adds them with `&&` and the index
+-- intersects the lists (`store::ticket_search`). A count that names no
+-- scope uses the same indexes. The tickets' index replaces the plain one,
+-- which nothing read; the comments' plain index stays, for the lists: they
+-- walk their tickets in order and look each one's comments up in the set of
+-- matching comments when few comments match.
+
 -- A comment carries its ticket's organization for that: a trigger fills it
 -- on every insert, whatever the statement says, and another follows a
 -- ticket moved to another organization. These objects are engine-specific
@@ -55,10 +58,9 @@ returns tsvector language sql immutable parallel safe as $$
 $$;
 
 drop index tickets_search;
-create index tickets_search on tickets using gin (
+create index tickets_scoped_search on tickets using gin (
     (search_vector || chamado_search_scope(organization_id, requester_id, true))
 );
-drop index comments_search;
-create index comments_search on comments using gin (
+create index comments_scoped_search on comments using gin (
     (search_vector || chamado_search_scope(organization_id, null::bigint, public))
 );

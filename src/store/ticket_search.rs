@@ -34,10 +34,13 @@
 //!
 //! The scope only narrows the set: the list's own conditions still decide
 //! what the viewer may see. Comments are indexed one by one without a scope
-//! (`comment_search`). On PostgreSQL the ticket's `search_vector` is tested
-//! on the row itself and its comments through `exists`, which the planner
-//! turns into one hashed set when few comments match; the scope is not used
-//! there.
+//! (`comment_search`). On PostgreSQL a list tests the ticket's
+//! `search_vector` on the row itself and its comments through `exists`,
+//! which the planner turns into one hashed set when few comments match; the
+//! scope is not used there. Counts, which read every match, start from the
+//! matches instead: PostgreSQL's scoped GIN indexes (migration 0020) carry
+//! the same scope as tokens, and [`push_counted_tickets`] asks them for
+//! the matches within it.
 
 use sqlx::{Database, Postgres, Sqlite};
 use unicode_normalization::{UnicodeNormalization, char::is_combining_mark};

@@ -169,10 +169,11 @@ fn engine_specific_search(line: &str) -> bool {
         || line == "column hc_article_translations.body_folded"
         || line == "index hc_article_translations.hc_article_translations_search"
         || line == "column tickets.search_vector"
-        || line == "index tickets.tickets_search"
+        || line == "index tickets.tickets_scoped_search"
         || line == "column comments.search_vector"
         || line == "column comments.organization_id"
         || line == "index comments.comments_search"
+        || line == "index comments.comments_scoped_search"
 }
 
 #[tokio::test]
