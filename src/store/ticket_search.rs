@@ -355,14 +355,16 @@ enum Side {
 /// the search's. Usually that is `tickets t where … and <the search>`.
 ///
 /// On PostgreSQL with words to search it is the set of matching tickets'
-/// `columns` instead: the tickets whose own text matches, found through the
-/// scoped GIN index (migration 0020), united with the tickets of the
-/// matching comments, found the same way, each side under the same
-/// conditions. A count then reads only the matches of the organizations
-/// (or requester) in `scope`, where the list's condition would test every
-/// ticket of those organizations and look up its comments (a second for
-/// the largest organization of the benchmark, 60 ms this way; a word that
-/// most comments hold still costs about its number of matches).
+/// `columns` instead, under the same conditions: the tickets whose own text
+/// matches, found through the scoped GIN index (migration 0020), united
+/// with the tickets with a matching comment, which PostgreSQL finds through
+/// the comments' scoped index when few match and ticket by ticket when
+/// many do. A count then reads only the matches of the organizations (or
+/// requester) in `scope`, where the list's condition tests every ticket of
+/// them and looks up its comments: for a word a few thousand tickets of the
+/// benchmark's largest organizations hold, 80 ms instead of a second. A
+/// word that most comments hold still costs about a second there, twice
+/// the list's condition (BENCHMARKS.md).
 pub fn push_counted_tickets<Q: SqlBuilder>(
     q: &mut Q,
     columns: &str,
@@ -398,16 +400,22 @@ pub fn push_counted_tickets<Q: SqlBuilder>(
     push_where(q);
     q.push(" and ");
     matches(q, Side::Ticket);
-    q.push(format!(
-        " union select {columns} from comments c join tickets t on t.id = c.ticket_id"
-    ));
+    q.push(format!(" union select {columns} from tickets t"));
     push_where(q);
-    q.push(" and ");
+    // The plain test first: where PostgreSQL checks a ticket's comments one
+    // by one (a word most comments hold), it rejects the others without
+    // building their scoped vectors.
+    q.push(
+        " and exists (select 1 from comments c where c.ticket_id = t.id \
+         and c.search_vector @@ websearch_to_tsquery('portuguese'::regconfig, hc_fold(",
+    );
+    q.push_bind(text.clone());
+    q.push(")) and ");
     matches(q, Side::Comment);
     if comments == Comments::Public {
         q.push(" and c.public = true");
     }
-    q.push(") t");
+    q.push(")) t");
 }
 
 /// The ids of the tickets whose own text matches `expression` within the
@@ -564,7 +572,7 @@ mod tests {
             2,
             "{sql}"
         );
-        assert!(sql.ends_with(" and c.public = true) t"), "{sql}");
+        assert!(sql.ends_with(" and c.public = true)) t"), "{sql}");
         let agent = counted::<Postgres>("boleto", Comments::All, Scope::Any);
         assert!(
             !agent.contains("c.public = true") && !agent.contains("::tsquery"),
