@@ -415,7 +415,12 @@ pub fn push_counted_tickets<Q: SqlBuilder>(
     if comments == Comments::Public {
         q.push(" and c.public = true");
     }
-    q.push(")) t");
+    // Words PostgreSQL ignores (only stop words, "de") make an empty query,
+    // which the list's condition matches nowhere but `&&` would drop,
+    // leaving the scope alone to match every ticket in it.
+    q.push(")) t where numnode(websearch_to_tsquery('portuguese'::regconfig, hc_fold(");
+    q.push_bind(text.clone());
+    q.push("))) > 0");
 }
 
 /// The ids of the tickets whose own text matches `expression` within the
@@ -572,7 +577,10 @@ mod tests {
             2,
             "{sql}"
         );
-        assert!(sql.ends_with(" and c.public = true)) t"), "{sql}");
+        assert!(
+            sql.contains(" and c.public = true)) t where numnode("),
+            "{sql}"
+        );
         let agent = counted::<Postgres>("boleto", Comments::All, Scope::Any);
         assert!(
             !agent.contains("c.public = true") && !agent.contains("::tsquery"),

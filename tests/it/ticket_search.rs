@@ -718,6 +718,64 @@ async fn the_search_follows_each_list_and_a_moved_ticket() {
     assert_eq!(status_count(&page.body, "sent"), 1);
 }
 
+/// The counts beside a search count what the list shows, also for words an
+/// engine ignores (PostgreSQL drops stop words such as "de": nothing is
+/// listed and nothing counted) and for words only a comment holds.
+#[tokio::test]
+async fn counts_agree_with_the_list_for_every_kind_of_word() {
+    let tc = TestApp::new().await;
+    let d = desk(&tc).await;
+    let first = opened(
+        &tc,
+        d.ana,
+        d.padaria,
+        "Dúvida de cobrança",
+        "Boleto de março",
+    )
+    .await;
+    public_comment(&tc, first, d.ana, "Segue o comprovante de pagamento").await;
+    opened(&tc, d.diego, d.padaria, "Nota fiscal", "Emitida com erro").await;
+    opened(
+        &tc,
+        d.bruno,
+        d.mercado,
+        "Dúvida de acesso",
+        "Senha de teste",
+    )
+    .await;
+    let mut ana = signed_in(&tc, ANA).await;
+    let mut fernanda = signed_in(&tc, FERNANDA).await;
+    for text in [
+        "de",
+        "o que",
+        "comprovante",
+        "de comprovante",
+        "-boleto",
+        "dúvida",
+    ] {
+        let encoded = text.replace(' ', "%20");
+        for base in ["/portal/tickets", "/portal/tickets?view=org"] {
+            let sep = if base.contains('?') { '&' } else { '?' };
+            let page = ana.get(&format!("{base}{sep}q={encoded}")).await;
+            let counted: i64 = TicketStatus::ALL
+                .into_iter()
+                .map(|s| status_count(&page.body, s.key()))
+                .sum();
+            assert_eq!(
+                i64::try_from(listed(&page.body).len()).unwrap(),
+                counted,
+                "{base} q={text}"
+            );
+        }
+        let queue = fernanda.get(&format!("/agent?queue=all&q={encoded}")).await;
+        assert_eq!(
+            i64::try_from(listed(&queue.body).len()).unwrap(),
+            queue_count(&queue.body, "all"),
+            "agent q={text}"
+        );
+    }
+}
+
 /// On PostgreSQL a comment carries its ticket's organization for the search
 /// index (migration 0020): a ticket moved to another organization takes its
 /// comments' matches with it, in the lists and in their counts.
