@@ -615,6 +615,33 @@ async fn tickets_written_before_the_upgrade_are_found() {
     db.close().await;
 }
 
+/// Ana Duas, a customer who sees the tickets of both organizations.
+async fn customer_of_both(tc: &TestApp) {
+    user(
+        tc,
+        "ana2@padaria.example",
+        "Ana Duas",
+        Role::Customer,
+        &["org-padaria", "org-mercado"],
+    )
+    .await;
+}
+
+/// Moves a ticket to another organization and requester behind the
+/// application's back, as a command-line fix on the database would.
+async fn move_ticket(tc: &TestApp, id: TicketId, org: OrgId, requester: UserId) {
+    let db = &tc.state.db;
+    with_db!(db, |pool| {
+        sqlx::query("update tickets set organization_id = $1, requester_id = $2 where id = $3")
+            .bind(org.0)
+            .bind(requester.0)
+            .bind(id.0)
+            .execute(pool)
+            .await
+            .unwrap();
+    });
+}
+
 /// The SQLite index narrows its matches to the organizations or the
 /// requester a list reads (`store::ticket_search::Scope`): every view still
 /// finds exactly its tickets, several organizations at once, and a ticket
@@ -624,14 +651,7 @@ async fn the_search_follows_each_list_and_a_moved_ticket() {
     let tc = TestApp::new().await;
     let d = desk(&tc).await;
     // Ana is a customer of both organizations; Diego only of Padaria.
-    user(
-        &tc,
-        "ana2@padaria.example",
-        "Ana Duas",
-        Role::Customer,
-        &["org-padaria", "org-mercado"],
-    )
-    .await;
+    customer_of_both(&tc).await;
     let padaria = opened(&tc, d.ana, d.padaria, "Boleto da padaria", "x").await;
     let mercado = opened(&tc, d.bruno, d.mercado, "Boleto do mercado", "x").await;
     let diegos = opened(&tc, d.diego, d.padaria, "Boleto do Diego", "x").await;
@@ -680,16 +700,7 @@ async fn the_search_follows_each_list_and_a_moved_ticket() {
     );
 
     // Diego's ticket moves to Mercado, and to Bruno as its requester.
-    let db = &tc.state.db;
-    with_db!(db, |pool| {
-        sqlx::query("update tickets set organization_id = $1, requester_id = $2 where id = $3")
-            .bind(d.mercado.0)
-            .bind(d.bruno.0)
-            .bind(diegos.0)
-            .execute(pool)
-            .await
-            .unwrap();
-    });
+    move_ticket(&tc, diegos, d.mercado, d.bruno).await;
     assert!(
         found(&mut diego, "/portal/tickets", "boleto")
             .await
@@ -783,14 +794,7 @@ async fn counts_agree_with_the_list_for_every_kind_of_word() {
 async fn comments_move_with_their_ticket() {
     let tc = TestApp::new().await;
     let d = desk(&tc).await;
-    user(
-        &tc,
-        "ana2@padaria.example",
-        "Ana Duas",
-        Role::Customer,
-        &["org-padaria", "org-mercado"],
-    )
-    .await;
+    customer_of_both(&tc).await;
     let moved = opened(&tc, d.diego, d.padaria, "Pedido", "x").await;
     public_comment(&tc, moved, d.diego, "Segue o cupom").await;
     let mut diego = signed_in(&tc, DIEGO).await;
@@ -798,16 +802,7 @@ async fn comments_move_with_their_ticket() {
     assert_eq!(listed(&page.body), [moved.0]);
     assert_eq!(status_count(&page.body, "sent"), 1);
 
-    let db = &tc.state.db;
-    with_db!(db, |pool| {
-        sqlx::query("update tickets set organization_id = $1, requester_id = $2 where id = $3")
-            .bind(d.mercado.0)
-            .bind(d.bruno.0)
-            .bind(moved.0)
-            .execute(pool)
-            .await
-            .unwrap();
-    });
+    move_ticket(&tc, moved, d.mercado, d.bruno).await;
     let mut both = signed_in(&tc, "ana2@padaria.example").await;
     for (org, expected, count) in [(d.padaria, vec![], 0), (d.mercado, vec![moved.0], 1)] {
         let page = both
