@@ -162,11 +162,48 @@ impl Tr {
     pub fn code(&self) -> &'static str {
         self.lang.code()
     }
+
+    /// A whole number as the language writes it: digits grouped by
+    /// thousands with a dot in Portuguese (8.449) and a comma in English
+    /// (8,449). Takes the number or a reference to it, as templates pass either.
+    pub fn number(&self, n: impl std::borrow::Borrow<i64>) -> String {
+        let n = *n.borrow();
+        let separator = match self.lang {
+            Lang::PtBr => '.',
+            Lang::En => ',',
+        };
+        let digits = n.unsigned_abs().to_string();
+        let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+        if n < 0 {
+            out.push('-');
+        }
+        for (i, digit) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(separator);
+            }
+            out.push(digit);
+        }
+        out
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_grouped_by_thousands_as_each_language_writes_them() {
+        let catalog = Arc::new(Catalog::load().expect("locales parse"));
+        let pt = Tr::new(Arc::clone(&catalog), Lang::PtBr);
+        let en = Tr::new(catalog, Lang::En);
+        assert_eq!(pt.number(0), "0");
+        assert_eq!(pt.number(999), "999");
+        assert_eq!(pt.number(8449), "8.449");
+        assert_eq!(pt.number(1_000_000), "1.000.000");
+        assert_eq!(en.number(102_425), "102,425");
+        assert_eq!(en.number(-1234), "-1,234");
+        assert_eq!(en.number(i64::MIN), "-9,223,372,036,854,775,808");
+    }
 
     #[test]
     fn both_languages_have_the_same_keys() {

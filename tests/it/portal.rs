@@ -329,7 +329,8 @@ pub fn status_count(body: &str, status: &str) -> i64 {
     let marker = format!("data-status=\"{status}\">");
     let start = body.find(&marker).unwrap() + marker.len();
     let end = body[start..].find('<').unwrap() + start;
-    body[start..end].trim().parse().unwrap()
+    // Thousands are grouped with a dot (pt-BR).
+    body[start..end].trim().replace('.', "").parse().unwrap()
 }
 
 /// The target of the pager link with this `rel`, if any.

@@ -427,7 +427,7 @@ fn queue_count(body: &str, queue: &str) -> i64 {
     let marker = format!("data-count=\"{queue}\">");
     let start = body.find(&marker).unwrap() + marker.len();
     let end = body[start..].find('<').unwrap() + start;
-    body[start..end].trim().parse().unwrap()
+    body[start..end].trim().replace('.', "").parse().unwrap()
 }
 
 #[tokio::test]
@@ -482,7 +482,7 @@ async fn counts_next_to_the_filters_follow_the_search() {
 async fn a_generated_data_set_is_searchable_and_stays_in_step() {
     let tc = TestApp::new().await;
     let spec = BenchSpec {
-        tickets: 600,
+        tickets: 1200,
         orgs: 10,
         users: 40,
         comments_per_ticket: 5,
@@ -506,6 +506,13 @@ async fn a_generated_data_set_is_searchable_and_stays_in_step() {
     let mut fernanda = signed_in(&tc, FERNANDA).await;
     let page = fernanda.get("/agent?q=boleto").await;
     assert_eq!(queue_count(&page.body, "all"), expected);
+    // Counts are written as Portuguese writes numbers.
+    let everything = fernanda.get("/agent?queue=all").await;
+    assert!(
+        everything.body.contains("data-count=\"all\">1.200</span>"),
+        "{}",
+        everything.body
+    );
     // Comments were indexed too: the generator's agents ask for a print.
     let prints = fernanda.get("/agent?q=print").await;
     assert!(queue_count(&prints.body, "all") > 0);
