@@ -50,7 +50,32 @@ pub struct ReadLane(Arc<Lane>);
 
 struct Lane {
     path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    idle: Idle<Connection>,
+}
+
+/// A lane's idle connections.
+struct Idle<C>(Mutex<Vec<C>>);
+
+impl<C> Idle<C> {
+    fn new() -> Self {
+        Idle(Mutex::new(Vec::new()))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<C>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn take(&self) -> Option<C> {
+        self.lock().pop()
+    }
+
+    /// Keeps `conn` unless `max` are already kept.
+    fn put(&self, conn: C, max: usize) {
+        let mut idle = self.lock();
+        if idle.len() < max {
+            idle.push(conn);
+        }
+    }
 }
 
 impl fmt::Debug for ReadLane {
@@ -67,7 +92,7 @@ impl ReadLane {
     pub fn new(path: impl Into<PathBuf>) -> Self {
         ReadLane(Arc::new(Lane {
             path: path.into(),
-            idle: Mutex::new(Vec::new()),
+            idle: Idle::new(),
         }))
     }
 
@@ -91,24 +116,16 @@ impl ReadLane {
         &self,
         read: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T, StoreError> {
-        let taken = self
-            .0
-            .idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop();
-        let conn = match taken {
+        let conn = match self.0.idle.take() {
             Some(conn) => conn,
             None => self.open().map_err(lane_error)?,
         };
         let result = read(&conn);
         // A failed read leaves nothing open (a transaction's drop rolls it
         // back), so the connection is kept either way.
-        let mut idle = self.0.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        if idle.len() < MAX_IDLE && conn.is_autocommit() {
-            idle.push(conn);
+        if conn.is_autocommit() {
+            self.0.idle.put(conn, MAX_IDLE);
         }
-        drop(idle);
         result.map_err(lane_error)
     }
 }
@@ -125,7 +142,7 @@ pub struct PgReaders(Arc<Readers>);
 struct Readers {
     /// Where new connections come from: the pool's own settings.
     pool: PgPool,
-    idle: Mutex<Vec<PgConnection>>,
+    idle: Idle<PgConnection>,
     /// At most this many readers exist at once.
     permits: Arc<tokio::sync::Semaphore>,
 }
@@ -151,7 +168,7 @@ impl PgReaders {
     pub fn new(pool: PgPool, max: usize) -> Self {
         PgReaders(Arc::new(Readers {
             pool,
-            idle: Mutex::new(Vec::new()),
+            idle: Idle::new(),
             permits: Arc::new(tokio::sync::Semaphore::new(max.max(1))),
         }))
     }
@@ -162,13 +179,7 @@ impl PgReaders {
             .acquire_owned()
             .await
             .map_err(|e| StoreError::Other(anyhow::anyhow!("read lane closed: {e}")))?;
-        let idle = self
-            .0
-            .idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop();
-        let conn = match idle {
+        let conn = match self.0.idle.take() {
             Some(conn) => conn,
             None => PgConnection::connect_with(&self.0.pool.connect_options()).await?,
         };
@@ -183,7 +194,7 @@ impl PgReaders {
 impl PgReaders {
     /// Closes the idle readers (the pool's `close` does not know them).
     pub async fn close(&self) {
-        let idle = std::mem::take(&mut *self.0.idle.lock().unwrap_or_else(PoisonError::into_inner));
+        let idle = std::mem::take(&mut *self.0.idle.lock());
         for conn in idle {
             let _ = conn.close().await;
         }
@@ -193,11 +204,9 @@ impl PgReaders {
 impl PgReader {
     /// Every read completed: the connection goes back to the lane.
     pub fn done(self) {
-        self.readers
-            .idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(self.conn);
+        // The semaphore bounds the readers, so every one that comes back
+        // has room.
+        self.readers.idle.put(self.conn, usize::MAX);
     }
 }
 

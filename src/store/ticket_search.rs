@@ -298,16 +298,10 @@ pub fn push_text_condition(
             // comments through a correlated `exists`, which PostgreSQL runs
             // as one hashed lookup of the matching comments when they are
             // few and ticket by ticket when they are many.
-            q.push(
-                " and (t.search_vector @@ websearch_to_tsquery('portuguese'::regconfig, hc_fold(",
-            );
-            q.push_bind(query.clone());
-            q.push(
-                ")) or exists (select 1 from comments c where c.ticket_id = t.id and c.search_vector @@ \
-                 websearch_to_tsquery('portuguese'::regconfig, hc_fold(",
-            );
-            q.push_bind(query.clone());
-            q.push("))");
+            q.push(" and (t.search_vector @@ ");
+            push_typed_query(q, query);
+            q.push(" or exists (select 1 from comments c where c.ticket_id = t.id and c.search_vector @@ ");
+            push_typed_query(q, query);
             q.push(public_only);
             q.push("))");
         }
@@ -386,9 +380,8 @@ pub fn push_counted_tickets<Q: SqlBuilder>(
             Side::Ticket => POSTGRES_TICKET_SCOPED,
             Side::Comment => POSTGRES_COMMENT_SCOPED,
         });
-        q.push(" @@ (websearch_to_tsquery('portuguese'::regconfig, hc_fold(");
-        q.push_bind(text.clone());
-        q.push("))");
+        q.push(" @@ (");
+        push_typed_query(q, text);
         if let Some(tokens) = postgres_scope_query(scope, side, comments) {
             q.push(" && ");
             q.push_bind(tokens);
@@ -406,11 +399,10 @@ pub fn push_counted_tickets<Q: SqlBuilder>(
     // by one (a word most comments hold), it rejects the others without
     // building their scoped vectors.
     q.push(
-        " and exists (select 1 from comments c where c.ticket_id = t.id \
-         and c.search_vector @@ websearch_to_tsquery('portuguese'::regconfig, hc_fold(",
+        " and exists (select 1 from comments c where c.ticket_id = t.id and c.search_vector @@ ",
     );
-    q.push_bind(text.clone());
-    q.push(")) and ");
+    push_typed_query(q, text);
+    q.push(" and ");
     matches(q, Side::Comment);
     if comments == Comments::Public {
         q.push(" and c.public = true");
@@ -418,9 +410,17 @@ pub fn push_counted_tickets<Q: SqlBuilder>(
     // Words PostgreSQL ignores (only stop words, "de") make an empty query,
     // which the list's condition matches nowhere but `&&` would drop,
     // leaving the scope alone to match every ticket in it.
-    q.push(")) t where numnode(websearch_to_tsquery('portuguese'::regconfig, hc_fold(");
-    q.push_bind(text.clone());
-    q.push("))) > 0");
+    q.push(")) t where numnode(");
+    push_typed_query(q, text);
+    q.push(") > 0");
+}
+
+/// PostgreSQL's `tsquery` of the text typed, folded like the indexed text
+/// (`hc_fold`) and read by `websearch_to_tsquery`.
+fn push_typed_query(q: &mut impl SqlBuilder, text: &str) {
+    q.push("websearch_to_tsquery('portuguese'::regconfig, hc_fold(");
+    q.push_bind(text.to_owned());
+    q.push("))");
 }
 
 /// The ids of the tickets whose own text matches `expression` within the

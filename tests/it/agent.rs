@@ -78,11 +78,8 @@ async fn event_kinds(tc: &TestApp, id: TicketId) -> Vec<EventKind> {
 }
 
 /// The count a queue shows in the sidebar.
-fn queue_count(body: &str, queue: &str) -> i64 {
-    let marker = format!("data-count=\"{queue}\">");
-    let start = body.find(&marker).unwrap() + marker.len();
-    let end = body[start..].find('<').unwrap() + start;
-    body[start..end].trim().parse().unwrap()
+pub fn queue_count(body: &str, queue: &str) -> i64 {
+    crate::portal::count_after(body, &format!("data-count=\"{queue}\">"))
 }
 
 async fn group(tc: &TestApp, member: UserId, name: &str) -> i64 {

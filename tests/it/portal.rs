@@ -326,10 +326,14 @@ pub fn listed(body: &str) -> Vec<i64> {
 
 /// The count shown next to a status choice of the list's filter.
 pub fn status_count(body: &str, status: &str) -> i64 {
-    let marker = format!("data-status=\"{status}\">");
-    let start = body.find(&marker).unwrap() + marker.len();
+    count_after(body, &format!("data-status=\"{status}\">"))
+}
+
+/// The number written right after `marker` (thousands grouped with a dot,
+/// as pt-BR writes them).
+pub fn count_after(body: &str, marker: &str) -> i64 {
+    let start = body.find(marker).unwrap() + marker.len();
     let end = body[start..].find('<').unwrap() + start;
-    // Thousands are grouped with a dot (pt-BR).
     body[start..end].trim().replace('.', "").parse().unwrap()
 }
 

@@ -17,6 +17,7 @@ use jiff::SignedDuration;
 use tempfile::TempDir;
 
 use crate::{
+    agent::queue_count,
     portal::{internal_note, listed, move_to, signed_in, status_count, ticket, user},
     support::{Browser, TestApp},
 };
@@ -420,14 +421,6 @@ async fn edited_text_is_found_at_once() {
             .is_empty()
     );
     assert_eq!(found(&mut ana, "/portal/tickets", "scanner").await, [id.0]);
-}
-
-/// The count an agent queue shows in the sidebar.
-fn queue_count(body: &str, queue: &str) -> i64 {
-    let marker = format!("data-count=\"{queue}\">");
-    let start = body.find(&marker).unwrap() + marker.len();
-    let end = body[start..].find('<').unwrap() + start;
-    body[start..end].trim().replace('.', "").parse().unwrap()
 }
 
 #[tokio::test]
