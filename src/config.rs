@@ -142,6 +142,20 @@ pub struct Config {
     /// allowed to embed the help widget; empty means only this Chamado's
     /// own origin.
     pub widget_origins: String,
+    /// Seconds a client has to send a request's headers, counted from the
+    /// connection's opening or the end of its previous response (so it is
+    /// also how long an idle keep-alive connection stays open).
+    pub header_read_timeout_secs: u32,
+    /// Seconds a client has to send the whole body of a form or JSON request.
+    pub body_read_timeout_secs: u32,
+    /// Seconds a client has to send the whole body of a request with files.
+    pub upload_read_timeout_secs: u32,
+    /// A connection on which nothing is read or written for this many
+    /// seconds is closed (a response the client stops reading, a request
+    /// whose body stalls).
+    pub idle_timeout_secs: u32,
+    /// Connections served at once; further ones wait to be accepted.
+    pub max_connections: u32,
 }
 
 #[expect(clippy::ref_option, reason = "serde's serialize_with passes &Option")]
@@ -192,6 +206,11 @@ impl Default for Config {
             jobs_interval_secs: 30,
             log: "info".into(),
             widget_origins: String::new(),
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 30,
+            upload_read_timeout_secs: 600,
+            idle_timeout_secs: 60,
+            max_connections: 10_000,
         }
     }
 }
@@ -406,6 +425,17 @@ impl Config {
                         "\"{entry}\" is not an origin like https://app.example.com (scheme, host and optional port, no path)"
                     ),
                 ));
+            }
+        }
+        for (field, value) in [
+            ("header_read_timeout_secs", self.header_read_timeout_secs),
+            ("body_read_timeout_secs", self.body_read_timeout_secs),
+            ("upload_read_timeout_secs", self.upload_read_timeout_secs),
+            ("idle_timeout_secs", self.idle_timeout_secs),
+            ("max_connections", self.max_connections),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::new(field, "must be at least 1"));
             }
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log).is_err() {

@@ -12,6 +12,7 @@ pub mod i18n;
 pub mod jobs;
 pub mod mail;
 pub mod realtime;
+pub mod server;
 pub mod service;
 pub mod store;
 pub mod web;

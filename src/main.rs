@@ -347,14 +347,14 @@ async fn serve(state: AppState, after_start: Option<String>) -> anyhow::Result<(
     chamado::realtime::spawn(&state);
     service::admin::spawn_branding_refresh(&state);
     chamado::mail::spawn(&state);
-    let router = chamado::app(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            // Live streams end at once instead of holding the shutdown.
-            hub.close();
-        })
-        .await?;
+    let limits = chamado::server::ServerLimits::from_config(&state.config);
+    let router = chamado::app(state);
+    chamado::server::serve(listener, router, limits, async move {
+        shutdown_signal().await;
+        // Live streams end at once instead of holding the shutdown.
+        hub.close();
+    })
+    .await;
     db.close().await;
     tracing::info!("stopped");
     Ok(())

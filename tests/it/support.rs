@@ -462,14 +462,13 @@ impl TestApp {
             .expect("bind a free port");
         let address = listener.local_addr().expect("local address");
         let router = self.router.clone();
-        tokio::spawn(async move {
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .expect("serve");
-        });
+        let limits = chamado::server::ServerLimits::from_config(&self.state.config);
+        tokio::spawn(chamado::server::serve(
+            listener,
+            router,
+            limits,
+            std::future::pending(),
+        ));
         address
     }
 
