@@ -33,6 +33,8 @@ pub enum AppError {
     Conflict,
     #[error("too many requests")]
     TooManyRequests,
+    #[error("request body too large")]
+    PayloadTooLarge,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -46,6 +48,7 @@ pub enum ErrorKind {
     Csrf,
     Conflict,
     TooManyRequests,
+    PayloadTooLarge,
     Internal,
 }
 
@@ -68,6 +71,7 @@ impl AppError {
             AppError::Csrf => ErrorKind::Csrf,
             AppError::Conflict => ErrorKind::Conflict,
             AppError::TooManyRequests => ErrorKind::TooManyRequests,
+            AppError::PayloadTooLarge => ErrorKind::PayloadTooLarge,
             AppError::Internal(_) => ErrorKind::Internal,
         }
     }
@@ -82,6 +86,7 @@ impl ErrorKind {
             ErrorKind::Csrf => StatusCode::FORBIDDEN,
             ErrorKind::Conflict => StatusCode::CONFLICT,
             ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -95,6 +100,7 @@ impl ErrorKind {
             ErrorKind::Csrf => "csrf",
             ErrorKind::Conflict => "conflict",
             ErrorKind::TooManyRequests => "too_many_requests",
+            ErrorKind::PayloadTooLarge => "payload_too_large",
             ErrorKind::Internal => "internal",
         }
     }

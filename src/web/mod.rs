@@ -8,6 +8,7 @@ pub mod auth;
 pub mod demo;
 pub mod hc;
 pub mod health;
+pub mod limits;
 pub mod markdown;
 pub mod portal;
 pub mod sso;
@@ -23,7 +24,7 @@ use axum::{
     Router,
     body::Body,
     extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Request, State},
-    http::{HeaderName, HeaderValue, Method, StatusCode, Uri, header, request::Parts},
+    http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header, request::Parts},
     middleware::{self, Next},
     response::{Html, IntoResponse, Redirect, Response},
     routing::{get, post},
@@ -125,15 +126,18 @@ pub fn app(state: AppState) -> Router {
             .route("/demo/host/token", get(demo::host_token))
             .route("/demo/host/host.css", get(demo::host_stylesheet));
     }
-    // Uploads may carry every allowed file at its largest, plus the text.
-    let upload_limit = usize::try_from(
-        state
-            .config
-            .upload_max_file_bytes
-            .saturating_mul(u64::from(state.config.upload_max_files))
-            .saturating_add(1024 * 1024),
-    )
-    .unwrap_or(usize::MAX);
+    // Each route's own limit is enforced by `limits` as its body is read;
+    // the extractors' limit only needs to let the largest through.
+    let upload_limit =
+        usize::try_from(limits::upload_max_bytes(&state.config)).unwrap_or(usize::MAX);
+    if state.config.https() {
+        // Browsers that once reached Chamado over https never try plain
+        // http again for a year.
+        router = router.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        ));
+    }
     router
         .fallback(|| async { AppError::NotFound })
         .layer(DefaultBodyLimit::max(upload_limit))
@@ -366,7 +370,14 @@ fn is_token(value: &str) -> bool {
 async fn context(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let uri = req.uri().clone();
     let jar = CookieJar::from_headers(req.headers());
-    let session_cookie = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned());
+    // A body the route cannot take is refused before any session is read.
+    let (req, body_watch) = match limits::limit_body(&state.config, req) {
+        Ok(limited) => limited,
+        Err(error) => return refused_body(&state, &jar, &error, &uri),
+    };
+    let session_cookie = jar
+        .get(cookie_name(&state, SESSION_COOKIE))
+        .map(|c| c.value().to_owned());
     let session = match &session_cookie {
         Some(value) => match crate::service::sessions::resolve(&state, value).await {
             Ok(session) => session,
@@ -374,17 +385,12 @@ async fn context(State(state): State<AppState>, req: Request, next: Next) -> Res
         },
         None => None,
     };
-    let (csrf, new_csrf_cookie) = match (&session, jar.get(CSRF_COOKIE)) {
+    let (csrf, new_csrf_cookie) = match (&session, jar.get(cookie_name(&state, CSRF_COOKIE))) {
         (Some(session), _) => (session.csrf_token.clone(), false),
         (None, Some(cookie)) if is_token(cookie.value()) => (cookie.value().to_owned(), false),
         (None, _) => (random_hex(32), true),
     };
-    let lang = session
-        .as_ref()
-        .and_then(|s| Lang::parse(&s.user.locale))
-        .or_else(|| jar.get(LANG_COOKIE).and_then(|c| Lang::parse(c.value())))
-        .or_else(|| accept_language(req.headers()))
-        .unwrap_or_else(|| state.config.lang());
+    let lang = visitor_lang(&state, &jar, session.as_ref(), req.headers());
     let client = client_address(&state, &req);
     // Only a GET page can be returned to.
     let path = if req.method() == Method::GET {
@@ -436,8 +442,18 @@ async fn context(State(state): State<AppState>, req: Request, next: Next) -> Res
         response
     };
 
-    if let Some(kind) = response.extensions().get::<ErrorKind>().copied() {
-        response = error_page(&state, &ctx, kind, &uri, &request_id);
+    // A body over its limit or past its deadline answers as such, whatever
+    // the handler made of the failed read.
+    if let Some(error) = body_watch.error() {
+        response = error.into_response();
+    }
+    if let Some(kind) = response
+        .extensions()
+        .get::<ErrorKind>()
+        .copied()
+        .or_else(|| framework_rejection(&response))
+    {
+        response = error_response(&state, &ctx, kind, &uri, &request_id);
     }
     if new_csrf_cookie {
         append_cookie(&mut response, &csrf_cookie(&state, ctx.csrf.clone()));
@@ -500,6 +516,96 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// A body refused before the request is read any further: answered to an
+/// anonymous visitor, since no session has been looked up.
+fn refused_body(state: &AppState, jar: &CookieJar, error: &AppError, uri: &Uri) -> Response {
+    let ctx = Ctx {
+        session: None,
+        csrf: String::new(),
+        lang: visitor_lang(state, jar, None, &HeaderMap::new()),
+        client: String::new(),
+        path: "/portal".to_owned(),
+    };
+    error_response(state, &ctx, error.kind(), uri, "-")
+}
+
+/// The visitor's language: their account's, their cookie's, their
+/// browser's, or the default.
+fn visitor_lang(
+    state: &AppState,
+    jar: &CookieJar,
+    session: Option<&AuthSession>,
+    headers: &HeaderMap,
+) -> Lang {
+    session
+        .and_then(|s| Lang::parse(&s.user.locale))
+        .or_else(|| {
+            jar.get(cookie_name(state, LANG_COOKIE))
+                .and_then(|c| Lang::parse(c.value()))
+        })
+        .or_else(|| accept_language(headers))
+        .unwrap_or_else(|| state.config.lang())
+}
+
+/// A refusal written by the framework rather than by Chamado (a query,
+/// path or form that does not parse, a body that cannot be read): its
+/// plain-text reason is parser text, never shown; the visitor gets
+/// Chamado's own error instead.
+fn framework_rejection(response: &Response) -> Option<ErrorKind> {
+    let status = response.status();
+    let plain_text = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !plain_text {
+        return None;
+    }
+    // The statuses of the extractors' rejections; a handler's own plain
+    // text (the demo host's token answer) keeps its status.
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => Some(ErrorKind::PayloadTooLarge),
+        StatusCode::BAD_REQUEST
+        | StatusCode::UNSUPPORTED_MEDIA_TYPE
+        | StatusCode::UNPROCESSABLE_ENTITY => Some(ErrorKind::BadRequest),
+        _ => None,
+    }
+}
+
+/// Routes whose callers read JSON: their errors are `{"errors": […]}`.
+pub fn speaks_json(path: &str) -> bool {
+    path == "/widget/session" || path.starts_with("/widget/api/") || path.starts_with("/api/")
+}
+
+/// An error as the route's callers read it: JSON for the JSON routes, the
+/// error page (or the login redirect) for everything else.
+fn error_response(
+    state: &AppState,
+    ctx: &Ctx,
+    kind: ErrorKind,
+    uri: &Uri,
+    request_id: &str,
+) -> Response {
+    if speaks_json(uri.path()) {
+        let t = Tr::new(Arc::clone(&state.catalog), ctx.lang);
+        let code = kind.key();
+        let body = serde_json::json!({
+            "error": code,
+            "errors": [{
+                "code": code,
+                "message": t.t(&format!("error.{code}.title")),
+            }],
+        });
+        return (
+            kind.status(),
+            [(header::CACHE_CONTROL, "no-store")],
+            axum::Json(body),
+        )
+            .into_response();
+    }
+    error_page(state, ctx, kind, uri, request_id)
+}
+
 fn accept_language(headers: &axum::http::HeaderMap) -> Option<Lang> {
     let value = headers.get(header::ACCEPT_LANGUAGE)?.to_str().ok()?;
     value
@@ -529,8 +635,23 @@ fn append_cookie(response: &mut Response, cookie: &Cookie<'static>) {
     }
 }
 
+/// A cookie's name on this site: on https, with the `__Host-` prefix, so
+/// browsers accept it only from this host, over TLS, for every path, and
+/// never from a sibling domain or a plain-http page.
+pub fn cookie_name(state: &AppState, name: &'static str) -> &'static str {
+    if !state.config.https() {
+        return name;
+    }
+    match name {
+        SESSION_COOKIE => "__Host-chamado_session",
+        CSRF_COOKIE => "__Host-chamado_csrf",
+        LANG_COOKIE => "__Host-chamado_lang",
+        other => other,
+    }
+}
+
 fn base_cookie(state: &AppState, name: &'static str, value: String) -> Cookie<'static> {
-    Cookie::build((name, value))
+    Cookie::build((cookie_name(state, name), value))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)

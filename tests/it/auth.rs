@@ -49,7 +49,10 @@ async fn session_cookie_is_secure_when_the_base_url_is_https() {
             &[("email", "ana@padaria.example"), ("password", PASSWORD)],
         )
         .await;
-    let cookie = response.cookie("chamado_session").expect("session cookie");
+    // Host-only on https (`__Host-` needs `Secure`, `Path=/`, no `Domain`).
+    let cookie = response
+        .cookie("__Host-chamado_session")
+        .expect("session cookie");
     assert!(cookie.contains("Secure"), "{cookie}");
 }
 

@@ -19,6 +19,7 @@ mod group_commit;
 mod hc;
 mod health;
 mod jobs;
+mod limits;
 mod mail;
 mod node_cache;
 mod portal;
