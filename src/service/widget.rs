@@ -62,6 +62,9 @@ pub enum WidgetError {
     /// The ticket changed meanwhile.
     #[error("the ticket changed meanwhile")]
     Conflict,
+    /// Over a per-user limit: try again after this long.
+    #[error("too many requests")]
+    TooMany { retry_after: jiff::SignedDuration },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -92,6 +95,7 @@ impl From<PortalError> for WidgetError {
             PortalError::Conflict => WidgetError::Conflict,
             PortalError::NotNow(key) => WidgetError::Closed(key),
             PortalError::Store(e) => e.into(),
+            PortalError::TooMany { retry_after } => WidgetError::TooMany { retry_after },
             PortalError::Blob(e) => e.into(),
         }
     }
@@ -715,6 +719,9 @@ pub async fn complete_triage(
             .and_then(|o| o.parse::<i64>().ok())
             .map(OrgId),
     };
+    super::limits::take(state, viewer.id, super::limits::Action::Ticket)
+        .await
+        .map_err(PortalError::from)?;
     Ok(
         triage::complete_with_files(state, viewer.id, TriageSessionId(id), &completion, uploads)
             .await?,
