@@ -100,12 +100,21 @@ pub struct Config {
     pub session_idle_minutes: u32,
     /// A session ends this long after login, however busy.
     pub session_absolute_hours: u32,
-    /// Login attempts allowed per account within the window.
-    pub login_max_attempts_per_account: u32,
-    /// Login attempts allowed per client address within the window.
-    pub login_max_attempts_per_address: u32,
-    /// Length of the login rate-limit window.
+    /// Wrong passwords an account may get from one client address before
+    /// each further one makes that pair wait (1 s, doubling).
+    pub login_failures_before_wait: u32,
+    /// Longest wait of an account and address pair, in seconds.
+    pub login_max_wait_secs: u32,
+    /// Failed logins allowed per client address within the window, whatever
+    /// the accounts (successful logins are not counted).
+    pub login_max_failures_per_address: u32,
+    /// Length of the per-address login window; also how long a pair's
+    /// failures are remembered after its last wait ended.
     pub login_window_minutes: u32,
+    /// Contact requests a user may send per hour.
+    pub contact_request_max_per_hour: u32,
+    /// Replies a customer may post per minute, portal and widget together.
+    pub message_max_per_minute: u32,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
     /// Argon2id memory cost in KiB.
@@ -190,9 +199,12 @@ impl Default for Config {
             default_time_zone: "America/Sao_Paulo".into(),
             session_idle_minutes: 120,
             session_absolute_hours: 24 * 7,
-            login_max_attempts_per_account: 5,
-            login_max_attempts_per_address: 20,
+            login_failures_before_wait: 5,
+            login_max_wait_secs: 15 * 60,
+            login_max_failures_per_address: 20,
             login_window_minutes: 15,
+            contact_request_max_per_hour: 5,
+            message_max_per_minute: 20,
             trust_forwarded_for: false,
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
@@ -366,14 +378,20 @@ impl Config {
             ("session_idle_minutes", self.session_idle_minutes),
             ("session_absolute_hours", self.session_absolute_hours),
             (
-                "login_max_attempts_per_account",
-                self.login_max_attempts_per_account,
+                "login_failures_before_wait",
+                self.login_failures_before_wait,
             ),
+            ("login_max_wait_secs", self.login_max_wait_secs),
             (
-                "login_max_attempts_per_address",
-                self.login_max_attempts_per_address,
+                "login_max_failures_per_address",
+                self.login_max_failures_per_address,
             ),
             ("login_window_minutes", self.login_window_minutes),
+            (
+                "contact_request_max_per_hour",
+                self.contact_request_max_per_hour,
+            ),
+            ("message_max_per_minute", self.message_max_per_minute),
             ("argon2_iterations", self.argon2_iterations),
             (
                 "database_max_connections",

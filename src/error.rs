@@ -5,6 +5,7 @@
 //! - `Invalid` carries per-field messages; forms re-render with them.
 //! - `Unauthenticated` becomes a redirect to the host platform's login (or
 //!   the local one) with `return_to`.
+//! - `TooManyRequests` answers 429 with `Retry-After` (whole seconds).
 //! - `Internal` is logged once with its cause chain; the client sees a
 //!   generic text and the request id, never the cause.
 //!
@@ -12,11 +13,12 @@
 //! `web::render_errors`, which knows the visitor's language, draws the page.
 
 use axum::{
-    http::StatusCode,
+    http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
+use jiff::SignedDuration;
 
-use crate::store::StoreError;
+use crate::{service::limits::retry_after_secs, store::StoreError};
 
 /// What went wrong, as the visitor should learn it.
 #[derive(Debug, thiserror::Error)]
@@ -32,7 +34,7 @@ pub enum AppError {
     #[error("conflict")]
     Conflict,
     #[error("too many requests")]
-    TooManyRequests,
+    TooManyRequests { retry_after: SignedDuration },
     #[error("request body too large")]
     PayloadTooLarge,
     #[error(transparent)]
@@ -70,7 +72,7 @@ impl AppError {
             AppError::BadRequest(_) => ErrorKind::BadRequest,
             AppError::Csrf => ErrorKind::Csrf,
             AppError::Conflict => ErrorKind::Conflict,
-            AppError::TooManyRequests => ErrorKind::TooManyRequests,
+            AppError::TooManyRequests { .. } => ErrorKind::TooManyRequests,
             AppError::PayloadTooLarge => ErrorKind::PayloadTooLarge,
             AppError::Internal(_) => ErrorKind::Internal,
         }
@@ -117,6 +119,11 @@ impl IntoResponse for AppError {
         }
         let kind = self.kind();
         let mut response = kind.status().into_response();
+        if let AppError::TooManyRequests { retry_after } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, retry_after_secs(retry_after).into());
+        }
         response.extensions_mut().insert(kind);
         response
     }

@@ -16,17 +16,41 @@ pub enum LoginError {
     #[error("wrong e-mail or password")]
     InvalidCredentials,
     #[error("too many attempts")]
-    RateLimited { retry_after_minutes: u32 },
+    RateLimited { retry_after: SignedDuration },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
-/// Checks e-mail and password. Every attempt is counted for the account and
-/// for the client address before the password is checked, so parallel
-/// guesses (even on several nodes) cannot exceed the limit; a success clears
-/// the account's counter.
+/// The wait an account and address pair earns with its `failures`th failed
+/// login: none for the first `free` ones, then 1 s doubling with each
+/// further failure, up to `max`.
+pub fn login_wait(failures: i64, free: u32, max: SignedDuration) -> SignedDuration {
+    let past_free = failures - i64::from(free);
+    if past_free < 0 {
+        return SignedDuration::ZERO;
+    }
+    let wait = u32::try_from(past_free)
+        .ok()
+        .and_then(|doublings| 1_i64.checked_shl(doublings))
+        .filter(|secs| *secs > 0)
+        .map_or(max, SignedDuration::from_secs);
+    wait.min(max)
+}
+
+/// Checks e-mail and password under two limits kept in the database, so
+/// that parallel guesses, even on several nodes, cannot exceed them:
+///
+/// - each pair of account and client address may fail a few times, then
+///   waits before each further try, the wait doubling with each failure; a
+///   success clears the pair. Another address is not held back, so an
+///   attacker cannot lock the owner out.
+/// - each client address may fail a number of times per window, whatever
+///   the accounts (password spraying); successful logins are not counted.
+///
+/// Both are counted before the password is checked and given back when it
+/// was right.
 pub async fn login(
     state: &AppState,
     email: &str,
@@ -36,24 +60,26 @@ pub async fn login(
     let config = &state.config;
     let now = state.clock.now();
     let window = SignedDuration::from_mins(i64::from(config.login_window_minutes));
-    let window_start_after = now - window;
     let email_lower = email.trim().to_lowercase();
-    let account_key = format!("account:{email_lower}");
-    let account_attempts =
-        store::security::count_login_attempt(&state.db, &account_key, now, window_start_after)
-            .await?;
-    let address_attempts = store::security::count_login_attempt(
-        &state.db,
-        &format!("address:{client}"),
-        now,
-        window_start_after,
-    )
-    .await?;
-    if account_attempts > i64::from(config.login_max_attempts_per_account)
-        || address_attempts > i64::from(config.login_max_attempts_per_address)
-    {
+    let address_key = format!("address:{client}");
+    let address_failures =
+        store::security::count_login_attempt(&state.db, &address_key, now, now - window).await?;
+    if address_failures > i64::from(config.login_max_failures_per_address) {
         return Err(LoginError::RateLimited {
-            retry_after_minutes: config.login_window_minutes,
+            retry_after: window,
+        });
+    }
+    let pair_key = format!("pair:{client} {email_lower}");
+    let max_wait = SignedDuration::from_secs(i64::from(config.login_max_wait_secs));
+    let admitted =
+        store::security::admit_login_attempt(&state.db, &pair_key, now, now - window, |n| {
+            login_wait(n, config.login_failures_before_wait, max_wait)
+        })
+        .await?;
+    if let Err(wait_until) = admitted {
+        store::security::refund_login_attempt(&state.db, &address_key).await?;
+        return Err(LoginError::RateLimited {
+            retry_after: wait_until.duration_since(now),
         });
     }
     let user = store::users::find_by_email(&state.db, &email_lower).await?;
@@ -65,7 +91,8 @@ pub async fn login(
         return Err(LoginError::InvalidCredentials);
     }
     let user = user.ok_or(LoginError::InvalidCredentials)?;
-    store::security::clear_login_attempts(&state.db, &account_key).await?;
+    store::security::clear_login_backoff(&state.db, &pair_key).await?;
+    store::security::refund_login_attempt(&state.db, &address_key).await?;
     Ok(user.id)
 }
 
@@ -204,4 +231,27 @@ pub async fn create_org(
         }
         other => other.into(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::SignedDuration;
+
+    use super::login_wait;
+
+    #[test]
+    fn the_login_wait_doubles_past_the_free_failures_up_to_the_maximum() {
+        let max = SignedDuration::from_mins(15);
+        let waits: Vec<i64> = (1..=17)
+            .map(|failures| login_wait(failures, 5, max).as_secs())
+            .collect();
+        assert_eq!(
+            waits,
+            [
+                0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900, 900
+            ]
+        );
+        assert_eq!(login_wait(i64::MAX, 5, max), max);
+        assert_eq!(login_wait(70, 5, max), max);
+    }
 }

@@ -13,6 +13,7 @@ pub mod counts;
 pub mod demo;
 pub mod hc;
 pub mod hc_demo;
+pub mod limits;
 pub mod node_cache;
 pub mod passwords;
 pub mod portal;

@@ -11,7 +11,10 @@ use crate::{
         self, ActorKind, OrgId, ReplyEffect, TicketId, TicketStatus, TicketType, TimeInStatus,
         UserId,
     },
-    service::attachments::Upload,
+    service::{
+        attachments::Upload,
+        limits::{self, Action, LimitError},
+    },
     store::{
         self, StoreError, Ts,
         contacts::{ContactRequest, NewContactRequest},
@@ -42,10 +45,22 @@ pub enum PortalError {
     /// The action does not fit the ticket's status (message key).
     #[error("not allowed in this status: {0}")]
     NotNow(&'static str),
+    /// Over a per-user limit: try again after this long.
+    #[error("too many requests")]
+    TooMany { retry_after: jiff::SignedDuration },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Blob(#[from] crate::blob::BlobError),
+}
+
+impl From<LimitError> for PortalError {
+    fn from(error: LimitError) -> Self {
+        match error {
+            LimitError::Exceeded { retry_after } => PortalError::TooMany { retry_after },
+            LimitError::Store(e) => e.into(),
+        }
+    }
 }
 
 /// Everything the detail page shows.
@@ -230,6 +245,7 @@ pub async fn reply(
         ReplyEffect::MoveTo(to) => Some((status, to)),
         ReplyEffect::Reopen => Some((status, TicketStatus::InProgress)),
     };
+    limits::take(state, viewer, Action::Message).await?;
     let files = super::attachments::store_uploads(state, uploads).await?;
     let result = store::tickets::add_customer_reply(
         &state.db,
@@ -337,6 +353,7 @@ pub async fn request_contact(
     if !errors.is_empty() {
         return Err(PortalError::Invalid(errors));
     }
+    limits::take(state, viewer, Action::ContactRequest).await?;
     Ok(store::contacts::create(
         &state.db,
         &NewContactRequest {

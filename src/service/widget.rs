@@ -62,6 +62,9 @@ pub enum WidgetError {
     /// The ticket changed meanwhile.
     #[error("the ticket changed meanwhile")]
     Conflict,
+    /// Over a per-user limit: try again after this long.
+    #[error("too many requests")]
+    TooMany { retry_after: jiff::SignedDuration },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -92,6 +95,7 @@ impl From<PortalError> for WidgetError {
             PortalError::Conflict => WidgetError::Conflict,
             PortalError::NotNow(key) => WidgetError::Closed(key),
             PortalError::Store(e) => e.into(),
+            PortalError::TooMany { retry_after } => WidgetError::TooMany { retry_after },
             PortalError::Blob(e) => e.into(),
         }
     }

@@ -1,8 +1,9 @@
-//! Counters that must hold across nodes and parallel requests: login attempts
-//! and used single sign-on token ids. Each is one atomic statement, so two
-//! nodes cannot both read "4 attempts" and both allow a fifth.
+//! Counters that must hold across nodes and parallel requests: login attempts,
+//! the login back-off of each account and address pair, per-user rate limits
+//! and used single sign-on token ids. Each change is one atomic statement, so
+//! two nodes cannot both read "4 attempts" and both allow a fifth.
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 
 use super::{Db, StoreError, Ts};
 use crate::with_db;
@@ -32,15 +33,122 @@ pub async fn count_login_attempt(
     }))
 }
 
-/// Forgets the attempts of a key (after a successful login).
-pub async fn clear_login_attempts(db: &Db, key: &str) -> Result<(), StoreError> {
+/// Takes back one attempt counted for `key` (it turned out not to be a
+/// failure).
+pub async fn refund_login_attempt(db: &Db, key: &str) -> Result<(), StoreError> {
     with_db!(db, |pool| {
-        sqlx::query("delete from login_attempts where key = $1")
+        sqlx::query(
+            "update login_attempts set attempts = attempts - 1 where key = $1 and attempts > 0",
+        )
+        .bind(key)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
+/// Admits one login attempt of an account and address pair, or returns the
+/// moment the pair may try again. An admitted attempt is counted as a
+/// failure at once, and the wait that failure earns (`wait_after(failures)`)
+/// is set before the password is checked, so parallel guesses cannot slip
+/// past it; a success then clears the pair. Failures of a pair whose last
+/// wait ended before `forget_before` are forgotten.
+///
+/// Each change is a compare-and-set on the pair's row: when another request
+/// changed the row meanwhile, it reads the row again.
+pub async fn admit_login_attempt(
+    db: &Db,
+    key: &str,
+    now: Timestamp,
+    forget_before: Timestamp,
+    wait_after: impl Fn(i64) -> SignedDuration,
+) -> Result<Result<(), Timestamp>, StoreError> {
+    loop {
+        let row: Option<(i64, Ts)> = with_db!(db, |pool| {
+            sqlx::query_as("select failures, wait_until from login_backoff where key = $1")
+                .bind(key)
+                .fetch_optional(pool)
+                .await?
+        });
+        let changed = if let Some((failures, Ts(wait_until))) = row {
+            if wait_until > now {
+                return Ok(Err(wait_until));
+            }
+            let previous = if wait_until <= forget_before {
+                0
+            } else {
+                failures
+            };
+            let next = previous + 1;
+            with_db!(db, |pool| {
+                sqlx::query(
+                    "update login_backoff set failures = $2, wait_until = $3 \
+                     where key = $1 and failures = $4 and wait_until = $5",
+                )
+                .bind(key)
+                .bind(next)
+                .bind(Ts(now + wait_after(next)))
+                .bind(failures)
+                .bind(Ts(wait_until))
+                .execute(pool)
+                .await?
+                .rows_affected()
+            })
+        } else {
+            with_db!(db, |pool| {
+                sqlx::query(
+                    "insert into login_backoff (key, failures, wait_until) values ($1, 1, $2) \
+                     on conflict (key) do nothing",
+                )
+                .bind(key)
+                .bind(Ts(now + wait_after(1)))
+                .execute(pool)
+                .await?
+                .rows_affected()
+            })
+        };
+        if changed == 1 {
+            return Ok(Ok(()));
+        }
+    }
+}
+
+/// Forgets the failures of an account and address pair (after a successful
+/// login).
+pub async fn clear_login_backoff(db: &Db, key: &str) -> Result<(), StoreError> {
+    with_db!(db, |pool| {
+        sqlx::query("delete from login_backoff where key = $1")
             .bind(key)
             .execute(pool)
             .await?;
     });
     Ok(())
+}
+
+/// Counts one hit for `key` and returns the hits within its window, this one
+/// included, and the window's end. A window that ended by `now` starts again
+/// at 1 and ends at `window_end`.
+pub async fn count_hit(
+    db: &Db,
+    key: &str,
+    now: Timestamp,
+    window_end: Timestamp,
+) -> Result<(i64, Timestamp), StoreError> {
+    let (hits, Ts(end)): (i64, Ts) = with_db!(db, |pool| {
+        sqlx::query_as(
+            "insert into rate_limits (key, window_end, hits) values ($1, $3, 1) \
+             on conflict (key) do update set \
+               hits = case when rate_limits.window_end <= $2 then 1 else rate_limits.hits + 1 end, \
+               window_end = case when rate_limits.window_end <= $2 then $3 else rate_limits.window_end end \
+             returning hits, window_end",
+        )
+        .bind(key)
+        .bind(Ts(now))
+        .bind(Ts(window_end))
+        .fetch_one(pool)
+        .await?
+    });
+    Ok((hits, end))
 }
 
 /// Records an SSO token id; `false` when it was already used (a replay).
@@ -62,7 +170,9 @@ pub async fn use_sso_token(
     Ok(inserted == 1)
 }
 
-/// Drops token ids whose tokens have expired: they can no longer be replayed.
+/// Drops token ids whose tokens have expired (they can no longer be
+/// replayed), finished login windows and rate-limit windows, and login
+/// back-offs that would be forgotten anyway.
 pub async fn prune(
     db: &Db,
     now: Timestamp,
@@ -75,6 +185,14 @@ pub async fn prune(
             .await?;
         sqlx::query("delete from login_attempts where window_start <= $1")
             .bind(Ts(login_window_start))
+            .execute(pool)
+            .await?;
+        sqlx::query("delete from login_backoff where wait_until <= $1")
+            .bind(Ts(login_window_start))
+            .execute(pool)
+            .await?;
+        sqlx::query("delete from rate_limits where window_end <= $1")
+            .bind(Ts(now))
             .execute(pool)
             .await?;
     });

@@ -109,9 +109,14 @@ pub async fn create_session(
             Ok(response)
         }
         Err(LoginError::InvalidCredentials) => failure(StatusCode::UNAUTHORIZED, "login.invalid"),
-        Err(LoginError::RateLimited { .. }) => {
+        Err(LoginError::RateLimited { retry_after }) => {
             tracing::warn!(client = %ctx.client, "login rate limit reached");
-            failure(StatusCode::TOO_MANY_REQUESTS, "login.rate_limited")
+            let mut response = failure(StatusCode::TOO_MANY_REQUESTS, "login.rate_limited")?;
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                service::limits::retry_after_secs(retry_after).into(),
+            );
+            Ok(response)
         }
         Err(LoginError::Store(e)) => Err(e.into()),
         Err(LoginError::Internal(e)) => Err(AppError::Internal(e)),

@@ -453,7 +453,13 @@ async fn context(State(state): State<AppState>, req: Request, next: Next) -> Res
         .copied()
         .or_else(|| framework_rejection(&response))
     {
+        let retry_after = response.headers_mut().remove(header::RETRY_AFTER);
         response = error_response(&state, &ctx, kind, &uri, &request_id);
+        if let Some(retry_after) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, retry_after);
+        }
     }
     if new_csrf_cookie {
         append_cookie(&mut response, &csrf_cookie(&state, ctx.csrf.clone()));

@@ -53,6 +53,7 @@ impl From<PortalError> for AppError {
             PortalError::Invalid(_)
             | PortalError::InvalidAnswers { .. }
             | PortalError::NotNow(_) => AppError::BadRequest(error.to_string()),
+            PortalError::TooMany { retry_after } => AppError::TooManyRequests { retry_after },
             PortalError::Store(e) => e.into(),
             PortalError::Blob(e) => AppError::Internal(e.0),
         }

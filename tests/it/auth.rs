@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 use chamado::domain::Role;
 use jiff::SignedDuration;
 
-use crate::support::{PASSWORD, TestApp};
+use crate::support::{Browser, PASSWORD, TestApp, TestResponse};
 
 #[tokio::test]
 async fn login_with_the_right_password_opens_the_portal() {
@@ -108,72 +108,232 @@ async fn empty_login_form_asks_for_both_fields() {
     assert!(response.body.contains("Informe e-mail e senha."));
 }
 
+/// A browser whose requests come from `address`.
+fn browser_at<'a>(tc: &'a TestApp, address: &str) -> Browser<'a> {
+    let mut browser = tc.browser();
+    browser.address = format!("{address}:40000").parse().unwrap();
+    browser
+}
+
+/// Submits the login form with this e-mail and password.
+async fn try_login(browser: &mut Browser<'_>, email: &str, password: &str) -> TestResponse {
+    browser
+        .submit(
+            "/login",
+            "/login",
+            &[("email", email), ("password", password)],
+        )
+        .await
+}
+
+/// The `Retry-After` of a response, in seconds.
+fn retry_after(response: &TestResponse) -> i64 {
+    response
+        .headers
+        .get("retry-after")
+        .expect("a Retry-After header")
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 #[tokio::test]
-async fn login_is_rate_limited_per_account() {
+async fn successful_logins_from_one_address_are_never_limited() {
     let tc = TestApp::new().await;
     tc.create_user("ana@padaria.example", Role::Customer, &[])
         .await;
-    let mut browser = tc.browser();
-    for _ in 0..5 {
-        let response = browser
-            .submit(
-                "/login",
-                "/login",
-                &[("email", "ana@padaria.example"), ("password", "guess")],
-            )
-            .await;
-        assert_eq!(response.status, StatusCode::UNAUTHORIZED);
-    }
-    // Even the right password is refused now, from another address too.
-    let mut other = tc.browser();
-    other.address = "198.51.100.9:5000".parse().unwrap();
-    let refused = other
-        .submit(
-            "/login",
-            "/login",
-            &[("email", "ana@padaria.example"), ("password", PASSWORD)],
-        )
+    tc.create_user("bruno@padaria.example", Role::Customer, &[])
         .await;
-    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(refused.body.contains("Muitas tentativas"));
-    assert!(refused.cookie("chamado_session").is_none());
-    // After the window the account can log in again.
-    tc.clock.advance(SignedDuration::from_mins(16));
-    other.login("ana@padaria.example").await;
+    // One office address: far more logins than the per-address limit of
+    // failures, with a typo now and then.
+    for n in 0..30 {
+        let mut browser = browser_at(&tc, "198.51.100.20");
+        let email = if n % 2 == 0 {
+            "ana@padaria.example"
+        } else {
+            "bruno@padaria.example"
+        };
+        if n % 10 == 0 {
+            let typo = try_login(&mut browser, email, "typo").await;
+            assert_eq!(typo.status, StatusCode::UNAUTHORIZED, "typo at login {n}");
+        }
+        let response = try_login(&mut browser, email, PASSWORD).await;
+        assert_eq!(response.status, StatusCode::SEE_OTHER, "login {n}");
+    }
 }
 
 #[tokio::test]
-async fn login_is_rate_limited_per_client_address() {
-    let tc = TestApp::with_config(|c| c.login_max_attempts_per_address = 3).await;
+async fn an_attacker_cannot_lock_the_owner_out() {
+    let tc = TestApp::new().await;
     tc.create_user("ana@padaria.example", Role::Customer, &[])
         .await;
-    let mut browser = tc.browser();
-    for n in 0..3 {
-        let email = format!("someone{n}@padaria.example");
-        let response = browser
-            .submit(
-                "/login",
-                "/login",
-                &[("email", &email), ("password", "guess")],
-            )
-            .await;
-        assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+    let mut attacker = browser_at(&tc, "192.0.2.66");
+    for n in 0..12 {
+        let response = try_login(&mut attacker, "ana@padaria.example", "guess").await;
+        if response.status == StatusCode::TOO_MANY_REQUESTS {
+            tc.clock
+                .advance(SignedDuration::from_secs(retry_after(&response)));
+            let response = try_login(&mut attacker, "ana@padaria.example", "guess").await;
+            assert_eq!(response.status, StatusCode::UNAUTHORIZED, "guess {n}");
+        } else {
+            assert_eq!(response.status, StatusCode::UNAUTHORIZED, "guess {n}");
+        }
     }
-    let refused = browser
-        .submit(
-            "/login",
-            "/login",
-            &[("email", "ana@padaria.example"), ("password", PASSWORD)],
-        )
-        .await;
-    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
-    let mut elsewhere = tc.browser();
-    elsewhere.address = "198.51.100.9:5000".parse().unwrap();
-    elsewhere.login("ana@padaria.example").await;
+    assert_eq!(
+        try_login(&mut attacker, "ana@padaria.example", PASSWORD)
+            .await
+            .status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the attacker's pair waits, even with the right password"
+    );
+    // The owner, at the same moment, from her own address.
+    let mut owner = browser_at(&tc, "198.51.100.9");
+    let response = try_login(&mut owner, "ana@padaria.example", PASSWORD).await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER);
+    assert!(response.cookie("chamado_session").is_some());
 }
 
 #[tokio::test]
-async fn parallel_guesses_on_two_nodes_cannot_exceed_the_account_limit() {
+async fn wrong_passwords_from_one_address_make_that_pair_wait_longer_and_longer() {
+    let tc = TestApp::new().await;
+    tc.create_user("ana@padaria.example", Role::Customer, &[])
+        .await;
+    let mut attacker = browser_at(&tc, "192.0.2.66");
+    for n in 0..5 {
+        let response = try_login(&mut attacker, "ana@padaria.example", "guess").await;
+        assert_eq!(response.status, StatusCode::UNAUTHORIZED, "guess {n}");
+    }
+    let mut waits = Vec::new();
+    for _ in 0..6 {
+        let refused = try_login(&mut attacker, "ana@padaria.example", "guess").await;
+        assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(refused.body.contains("Muitas tentativas"));
+        assert!(refused.cookie("chamado_session").is_none());
+        let wait = retry_after(&refused);
+        waits.push(wait);
+        // Not a moment before the wait ends.
+        tc.clock.advance(SignedDuration::from_secs(wait - 1));
+        assert_eq!(
+            try_login(&mut attacker, "ana@padaria.example", "guess")
+                .await
+                .status,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        tc.clock.advance(SignedDuration::from_secs(1));
+        assert_eq!(
+            try_login(&mut attacker, "ana@padaria.example", "guess")
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(waits, [1, 2, 4, 8, 16, 32]);
+    // Another account from the same address is not held back.
+    tc.create_user("bruno@padaria.example", Role::Customer, &[])
+        .await;
+    let other = try_login(&mut attacker, "bruno@padaria.example", PASSWORD).await;
+    assert_eq!(other.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn the_wait_stops_growing_at_its_maximum_and_a_success_clears_it() {
+    let tc = TestApp::with_config(|c| {
+        c.login_failures_before_wait = 2;
+        c.login_max_wait_secs = 10;
+    })
+    .await;
+    tc.create_user("ana@padaria.example", Role::Customer, &[])
+        .await;
+    let mut browser = browser_at(&tc, "198.51.100.9");
+    let mut waits = Vec::new();
+    for _ in 0..10 {
+        let response = try_login(&mut browser, "ana@padaria.example", "typo").await;
+        if response.status == StatusCode::TOO_MANY_REQUESTS {
+            let wait = retry_after(&response);
+            waits.push(wait);
+            tc.clock.advance(SignedDuration::from_secs(wait));
+        } else {
+            assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+        }
+    }
+    assert_eq!(waits, [1, 2, 4, 8]);
+    let response = try_login(&mut browser, "ana@padaria.example", "typo").await;
+    assert_eq!(retry_after(&response), 10, "capped");
+    tc.clock.advance(SignedDuration::from_secs(10));
+    assert_eq!(
+        try_login(&mut browser, "ana@padaria.example", PASSWORD)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    // The success cleared the pair: the free failures are back.
+    let mut browser = browser_at(&tc, "198.51.100.9");
+    for _ in 0..2 {
+        assert_eq!(
+            try_login(&mut browser, "ana@padaria.example", "typo")
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        retry_after(&try_login(&mut browser, "ana@padaria.example", "typo").await),
+        1
+    );
+}
+
+#[tokio::test]
+async fn an_address_spraying_passwords_over_many_accounts_is_stopped() {
+    let tc = TestApp::with_config(|c| {
+        c.login_max_failures_per_address = 20;
+        c.trust_forwarded_for = true;
+    })
+    .await;
+    tc.create_user("ana@padaria.example", Role::Customer, &[])
+        .await;
+    // Behind a trusted proxy the address is the first in X-Forwarded-For.
+    let spray = |email: String| {
+        let tc = &tc;
+        async move {
+            let mut browser = tc.browser();
+            let token = browser.get("/login").await.csrf_token().unwrap();
+            let body = serde_urlencoded::to_string([
+                ("csrf_token", token.as_str()),
+                ("email", email.as_str()),
+                ("password", "Senha123!"),
+            ])
+            .unwrap();
+            browser
+                .request(
+                    axum::http::Request::post("/login")
+                        .header("content-type", "application/x-www-form-urlencoded")
+                        .header("x-forwarded-for", "192.0.2.66, 10.0.0.1"),
+                    axum::body::Body::from(body),
+                )
+                .await
+        }
+    };
+    for n in 0..20 {
+        let response = spray(format!("user{n}@padaria.example")).await;
+        assert_eq!(response.status, StatusCode::UNAUTHORIZED, "account {n}");
+    }
+    let refused = spray("ana@padaria.example".to_owned()).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(retry_after(&refused), 15 * 60);
+    // Other addresses are not held back.
+    let mut elsewhere = browser_at(&tc, "198.51.100.9");
+    elsewhere.login("ana@padaria.example").await;
+    // The window ends.
+    tc.clock.advance(SignedDuration::from_mins(16));
+    assert_eq!(
+        spray("user21@padaria.example".to_owned()).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn parallel_guesses_on_two_nodes_cannot_exceed_the_free_failures() {
     let tc = TestApp::new().await;
     tc.create_user("ana@padaria.example", Role::Customer, &[])
         .await;
@@ -204,7 +364,7 @@ async fn parallel_guesses_on_two_nodes_cannot_exceed_the_account_limit() {
                 .body(axum::body::Body::from(body))
                 .unwrap();
             request.extensions_mut().insert(axum::extract::ConnectInfo(
-                std::net::SocketAddr::from(([192, 0, 2, n], 1000)),
+                std::net::SocketAddr::from(([192, 0, 2, 66], 1000 + n)),
             ));
             router.oneshot(request).await.unwrap().status()
         }));
@@ -220,7 +380,7 @@ async fn parallel_guesses_on_two_nodes_cannot_exceed_the_account_limit() {
     }
     assert_eq!(
         unauthorized, 5,
-        "exactly the allowed number of attempts were checked"
+        "exactly the free number of attempts were checked"
     );
     assert_eq!(limited, 7);
 }

@@ -2493,3 +2493,106 @@ async fn questions_added_by_an_admin_are_asked_and_their_answers_reach_the_ticke
     );
     assert!(page.body.contains("Qual módulo?</strong> Fiscal"));
 }
+
+// ---------------------------------------------------------------------------
+// Per-user limits
+
+/// The `Retry-After` of a response, in seconds.
+fn retry_after(response: &TestResponse) -> i64 {
+    response
+        .headers
+        .get(header::RETRY_AFTER)
+        .expect("a Retry-After header")
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_burst_of_contact_requests_is_stopped_until_the_hour_has_passed() {
+    let tc = TestApp::new().await;
+    let (ana, id) = ticket_in(&tc, TicketStatus::InProgress).await;
+    let other = ticket(&tc, ana, None, "Outro", "x").await;
+    let mut browser = signed_in(&tc, "ana@padaria.example").await;
+    // The first run only places the mail cursor.
+    chamado::mail::compose_once(&tc.state).await.unwrap();
+    for n in 0..5 {
+        let response = request_contact(&mut browser, id, &CONTACT).await;
+        assert_eq!(response.status, StatusCode::SEE_OTHER, "request {n}");
+        tc.clock.advance(SignedDuration::from_mins(1));
+    }
+    assert!(chamado::mail::compose_once(&tc.state).await.unwrap() > 0);
+    let events = count_rows(&tc.state.db, "ticket_events").await;
+
+    // The sixth within the hour, on any ticket: 429, nothing written.
+    for ticket in [id, other] {
+        let refused = request_contact(&mut browser, ticket, &CONTACT).await;
+        assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(retry_after(&refused), 55 * 60);
+        assert!(
+            refused.body.contains("Muitas tentativas"),
+            "{}",
+            refused.body
+        );
+    }
+    assert_eq!(count_rows(&tc.state.db, "contact_requests").await, 5);
+    assert_eq!(count_rows(&tc.state.db, "ticket_events").await, events);
+    assert_eq!(chamado::mail::compose_once(&tc.state).await.unwrap(), 0);
+    // The error page speaks the user's language.
+    browser
+        .submit("/portal/account", "/language", &[("lang", "en")])
+        .await;
+    let refused = request_contact(&mut browser, id, &CONTACT).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        refused.body.contains("Too many attempts"),
+        "{}",
+        refused.body
+    );
+
+    // An hour after the first, the window has passed.
+    tc.clock.advance(SignedDuration::from_mins(54));
+    assert_eq!(
+        retry_after(&request_contact(&mut browser, id, &CONTACT).await),
+        60
+    );
+    tc.clock.advance(SignedDuration::from_mins(1));
+    let response = request_contact(&mut browser, id, &CONTACT).await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER);
+    assert_eq!(count_rows(&tc.state.db, "contact_requests").await, 6);
+}
+
+#[tokio::test]
+async fn a_burst_of_replies_is_stopped_per_user() {
+    let tc = TestApp::new().await;
+    let (_, id) = ticket_in(&tc, TicketStatus::InProgress).await;
+    let mut browser = signed_in(&tc, "ana@padaria.example").await;
+    for n in 0..20 {
+        let response = reply(&mut browser, id, &format!("Mensagem {n}"), &[]).await;
+        assert_eq!(response.status, StatusCode::SEE_OTHER, "reply {n}");
+    }
+    let refused = reply(&mut browser, id, "Mais uma", &[]).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(retry_after(&refused), 60);
+    assert_eq!(comment_count(&tc, id).await, 20);
+    // Another customer is not held back.
+    user(
+        &tc,
+        "bia@padaria.example",
+        "Bia",
+        Role::Customer,
+        &["org-padaria"],
+    )
+    .await;
+    let mut bia = signed_in(&tc, "bia@padaria.example").await;
+    assert_eq!(
+        reply(&mut bia, id, "Eu também", &[]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    tc.clock.advance(SignedDuration::from_mins(1));
+    assert_eq!(
+        reply(&mut browser, id, "Agora sim", &[]).await.status,
+        StatusCode::SEE_OTHER
+    );
+}

@@ -1400,3 +1400,53 @@ async fn a_socket_stops_as_soon_as_its_user_is_deactivated() {
         Frame::Closed(Some(4401))
     ));
 }
+
+// ---------------------------------------------------------------------------
+// Per-user limits
+
+#[tokio::test]
+async fn a_burst_of_widget_messages_is_refused_until_the_minute_has_passed() {
+    let tc = TestApp::new().await;
+    let (bearer, joana) = widget_user(&tc, "kamino-7", "joana@padaria.example", &ORGS[..1]).await;
+    let id = ticket(&tc, joana, None, "Erro", "x").await;
+    move_to(&tc, id, TicketStatus::InProgress).await;
+    let path = format!("/widget/api/tickets/{}/messages", id.0);
+    chamado::mail::compose_once(&tc.state).await.unwrap();
+    for n in 0..20 {
+        let (status, body) =
+            post_json(&tc, &path, &bearer, &json!({ "body": format!("Oi {n}") })).await;
+        assert_eq!(status, StatusCode::CREATED, "message {n}: {body}");
+    }
+    chamado::mail::compose_once(&tc.state).await.unwrap();
+    let comments = count_rows(&tc.state.db, "comments").await;
+    let events = count_rows(&tc.state.db, "ticket_events").await;
+
+    let refused = api(
+        &tc,
+        "POST",
+        &path,
+        Some(&bearer),
+        Some(&json!({ "body": "Mais uma" })),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.headers[header::RETRY_AFTER], "60");
+    assert_eq!(
+        parse(&refused),
+        json!({
+            "error": "too_many_requests",
+            "message": "Muitos envios em pouco tempo. Aguarde um pouco e tente de novo.",
+        })
+    );
+    assert_eq!(count_rows(&tc.state.db, "comments").await, comments);
+    assert_eq!(count_rows(&tc.state.db, "ticket_events").await, events);
+    assert_eq!(chamado::mail::compose_once(&tc.state).await.unwrap(), 0);
+
+    tc.clock.advance(SignedDuration::from_secs(59));
+    let (status, _) = post_json(&tc, &path, &bearer, &json!({ "body": "Ainda não" })).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    tc.clock.advance(SignedDuration::from_secs(1));
+    let (status, body) = post_json(&tc, &path, &bearer, &json!({ "body": "Agora" })).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(count_rows(&tc.state.db, "comments").await, comments + 1);
+}

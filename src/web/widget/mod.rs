@@ -134,6 +134,17 @@ impl ApiError {
                 StatusCode::CONFLICT,
                 &json!({ "error": "conflict", "message": t.t("widget_api.conflict") }),
             ),
+            WidgetError::TooMany { retry_after } => {
+                let mut error = Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    &json!({ "error": "too_many_requests", "message": t.t("widget_api.too_many_requests") }),
+                );
+                error.0.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    service::limits::retry_after_secs(retry_after).into(),
+                );
+                error
+            }
             WidgetError::Store(e) => e.into(),
             WidgetError::Blob(e) => Self::internal(&e),
         }
