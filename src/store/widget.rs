@@ -93,6 +93,24 @@ pub struct Handoff {
     pub return_to: Option<String>,
 }
 
+/// An unexpired, unused handoff code, without spending it.
+pub async fn find_handoff(
+    db: &Db,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<Option<Handoff>, StoreError> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_as::<_, Handoff>(
+            "select user_id, return_to from widget_tokens \
+             where token_hash = $1 and kind = 'handoff' and used_at is null and expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(Ts(now))
+        .fetch_optional(pool)
+        .await?
+    }))
+}
+
 /// Spends an unexpired, unused handoff code in one conditional update, so
 /// two requests racing with the same code (on any node) cannot both win.
 pub async fn use_handoff(

@@ -505,6 +505,56 @@ async fn api_posts_need_no_csrf_token_but_a_bearer() {
     assert_eq!(parse(&response), json!({ "error": "not_found" }));
 }
 
+#[tokio::test]
+async fn the_widget_session_checks_nbf_lifetime_and_audience_arrays() {
+    let tc = TestApp::with_config(|c| c.sso_audience = Some("chamado".into())).await;
+    let now = tc.clock.now().as_second();
+    let claims = tc.sso_claims("kamino-7", "joana@padaria.example", ORGS);
+    let mut long = claims.clone();
+    long.exp = Some(now + 3600);
+    for (claims, extra, why) in [
+        (
+            &claims,
+            json!({ "aud": "chamado", "nbf": now + 120 }),
+            "nbf in the future",
+        ),
+        (&long, json!({ "aud": "chamado" }), "lives an hour"),
+        (
+            &claims,
+            json!({ "aud": ["kamino-api"] }),
+            "not our audience",
+        ),
+    ] {
+        let jwt = TestApp::sign_with(claims, extra);
+        assert_invalid_token(
+            &exchange(&tc, &jwt, Some(OWN_ORIGIN), OWN_ORIGIN).await,
+            why,
+        );
+    }
+    let jwt = TestApp::sign_with(&claims, json!({ "aud": ["kamino-api", "chamado"] }));
+    let response = exchange(&tc, &jwt, Some(OWN_ORIGIN), OWN_ORIGIN).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+}
+
+#[tokio::test]
+async fn the_widget_session_refuses_an_agents_email_without_touching_the_agent() {
+    let tc = TestApp::new().await;
+    let agent = tc.create_user(AGENT, Role::Agent, &[]).await;
+    let jwt = TestApp::sign(&tc.sso_claims("kamino-attacker", AGENT, ORGS));
+    let response = exchange(&tc, &jwt, Some(OWN_ORIGIN), OWN_ORIGIN).await;
+    assert_eq!(response.status, StatusCode::CONFLICT, "{}", response.body);
+    let body = parse(&response);
+    assert_eq!(body["error"], "account_conflict");
+    assert_eq!(body["phone"], "0800 369 0000");
+    let stored = store::users::find(&tc.state.db, agent)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.external_id, None);
+    assert_eq!(stored.name, "Maria Teste");
+    assert_eq!(count_rows(&tc.state.db, "widget_tokens").await, 0);
+}
+
 // ---------------------------------------------------------------------------
 // Tickets
 
@@ -1106,6 +1156,98 @@ async fn a_handoff_code_signs_in_once_and_expires() {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body["fields"]["return_to"].is_string());
+}
+
+#[tokio::test]
+async fn a_handoff_for_another_account_asks_before_replacing_the_session() {
+    let tc = TestApp::new().await;
+    let (bruno_bearer, _) = widget_user(&tc, "kamino-8", "bruno@rioclaro.example", ORGS).await;
+    let (_, body) = post_json(
+        &tc,
+        "/widget/api/handoff",
+        &bruno_bearer,
+        &json!({ "return_to": "/portal/tickets?view=org" }),
+    )
+    .await;
+    let url = body["url"].as_str().unwrap().to_owned();
+    let code = url.trim_start_matches("/widget/handoff?code=").to_owned();
+
+    // Ana is signed in on this browser.
+    let mut claims = tc.sso_claims("kamino-7", "ana@padaria.example", ORGS);
+    claims.name = Some("Ana Vítima".into());
+    let mut browser = tc.browser();
+    assert_eq!(
+        browser.sso(&claims, None).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    let page = browser.get(&url).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.cookie("chamado_session").is_none());
+    assert!(page.body.contains("Você está conectado como Ana Vítima."));
+    assert!(page.body.contains("bruno@rioclaro.example"));
+    assert!(
+        page.body
+            .contains("<form method=\"post\" action=\"/widget/handoff\"")
+    );
+    assert!(
+        browser
+            .get("/portal/account")
+            .await
+            .body
+            .contains("Ana Vítima")
+    );
+    let unspent: i64 = chamado::with_db!(&tc.state.db, |pool| {
+        sqlx::query_scalar(
+            "select count(*) from widget_tokens where kind = 'handoff' and used_at is null",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    });
+    assert_eq!(unspent, 1, "showing the page does not spend the code");
+
+    // A cross-site form without the CSRF token is refused.
+    let forged = browser
+        .post_form("/widget/handoff", &[("code", &code)])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(
+        browser
+            .get("/portal/account")
+            .await
+            .body
+            .contains("Ana Vítima")
+    );
+
+    let token = page.csrf_token().unwrap();
+    let done = browser
+        .post_form(
+            "/widget/handoff",
+            &[("csrf_token", &token), ("code", &code)],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location(), Some("/portal/tickets?view=org"));
+    let account = browser.get("/portal/account").await;
+    assert!(account.body.contains("Joana Cliente"), "now Bruno");
+    assert!(!account.body.contains("Ana Vítima"));
+
+    // Spent: a second confirmation is refused.
+    let token = browser.get("/portal/account").await.csrf_token().unwrap();
+    let again = browser
+        .post_form(
+            "/widget/handoff",
+            &[("csrf_token", &token), ("code", &code)],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED);
+
+    // Bruno's own next handoff, on his own session now, just goes on.
+    let (_, body) = post_json(&tc, "/widget/api/handoff", &bruno_bearer, &json!({})).await;
+    let response = browser.get(body["url"].as_str().unwrap()).await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
+    assert_eq!(response.location(), Some("/portal"));
 }
 
 // ---------------------------------------------------------------------------
