@@ -61,6 +61,17 @@ pub async fn create(
     Ok(())
 }
 
+/// Ends every bearer token and handoff code of a user (logout).
+pub async fn delete_for_user(db: &Db, user: UserId) -> Result<u64, StoreError> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query("delete from widget_tokens where user_id = $1")
+            .bind(user.0)
+            .execute(pool)
+            .await?
+            .rows_affected()
+    }))
+}
+
 const USER_COLUMNS: &str = "u.id, u.external_id, u.email, u.name, u.role, u.locale, u.time_zone, \
      u.password_hash, u.active, u.created_at";
 

@@ -506,6 +506,72 @@ async fn api_posts_need_no_csrf_token_but_a_bearer() {
 }
 
 #[tokio::test]
+async fn logging_out_ends_the_users_widget_bearers() {
+    let tc = TestApp::new().await;
+    let (bearer, joana) = widget_user(&tc, "kamino-7", "joana@padaria.example", ORGS).await;
+    let (other, _) = widget_user(&tc, "kamino-8", "diego@padaria.example", ORGS).await;
+    let mut browser = tc.browser();
+    let response = browser
+        .get(&format!(
+            "/access/jwt?jwt={}",
+            tc.sso_token_for(joana).await
+        ))
+        .await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
+    assert_eq!(
+        get_json(&tc, "/widget/api/me", &bearer).await.0,
+        StatusCode::OK
+    );
+    let response = browser.submit("/portal/account", "/logout", &[]).await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER);
+    let response = api(&tc, "GET", "/widget/api/me", Some(&bearer), None).await;
+    assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(parse(&response), json!({ "error": "unauthenticated" }));
+    // Someone else's widget goes on.
+    assert_eq!(
+        get_json(&tc, "/widget/api/me", &other).await.0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_deactivated_users_bearer_stays_refused_after_reactivation() {
+    let tc = TestApp::new().await;
+    let (bearer, joana) = widget_user(&tc, "kamino-7", "joana@padaria.example", ORGS).await;
+    let (_, handoff) = post_json(&tc, "/widget/api/handoff", &bearer, &json!({})).await;
+    let handoff = handoff["url"].as_str().unwrap().to_owned();
+    tc.create_user("admin@suporte.example", Role::Admin, &[])
+        .await;
+    let mut admin = tc.browser();
+    admin.login("admin@suporte.example").await;
+    for action in ["deactivate", "reactivate"] {
+        let path = format!("/admin/users/{joana}/{action}");
+        let response = admin
+            .submit(&format!("/admin/users/{joana}"), &path, &[])
+            .await;
+        assert_eq!(response.status, StatusCode::SEE_OTHER, "{action}");
+    }
+    assert!(
+        store::users::find(&tc.state.db, joana)
+            .await
+            .unwrap()
+            .unwrap()
+            .active
+    );
+    let response = api(&tc, "GET", "/widget/api/me", Some(&bearer), None).await;
+    assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        tc.browser().get(&handoff).await.status,
+        StatusCode::UNAUTHORIZED,
+        "nor the handoff code issued before"
+    );
+    // A new token from the platform works again.
+    let jwt = tc.sso_token_for(joana).await;
+    let response = exchange(&tc, &jwt, Some(OWN_ORIGIN), OWN_ORIGIN).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+}
+
+#[tokio::test]
 async fn the_widget_session_checks_nbf_lifetime_and_audience_arrays() {
     let tc = TestApp::with_config(|c| c.sso_audience = Some("chamado".into())).await;
     let now = tc.clock.now().as_second();
