@@ -1608,3 +1608,52 @@ async fn a_socket_stops_as_soon_as_its_user_is_deactivated() {
         Frame::Closed(Some(4401))
     ));
 }
+
+/// `frame` padded with a `pad` field to about `size` bytes (unknown fields
+/// are ignored by the protocol).
+fn padded(mut frame: Value, size: usize) -> Message {
+    frame["pad"] = Value::String("x".repeat(size));
+    Message::Text(frame.to_string().into())
+}
+
+#[tokio::test]
+async fn a_frame_over_the_size_limit_closes_the_socket() {
+    let tc = TestApp::new().await;
+    let (bearer, joana) = widget_user(&tc, "kamino-7", "joana@padaria.example", &ORGS[..1]).await;
+    let id = ticket(&tc, joana, None, "Erro", "x").await;
+    let address = served(&tc).await;
+
+    // Before `auth`: a valid bearer in a 1 MB frame is not read.
+    let mut socket = connect(address, OWN_ORIGIN, "").await.unwrap();
+    let _ = socket
+        .send(padded(json!({ "type": "auth", "token": bearer }), 1 << 20))
+        .await;
+    let frame = next_frame(&mut socket, Duration::from_secs(5)).await;
+    assert!(
+        matches!(frame, Frame::Closed(Some(1009) | None)),
+        "{frame:?}"
+    );
+
+    // After `auth`: a frame just under the limit is served, a 1 MB one closes.
+    let mut socket = live(address, &bearer).await;
+    socket
+        .send(padded(
+            json!({ "type": "subscribe", "ticket": id.0, "after": 0 }),
+            3000,
+        ))
+        .await
+        .unwrap();
+    let frame = next_json(&mut socket, Duration::from_secs(5)).await;
+    assert_eq!(frame["type"], "subscribed", "{frame}");
+    let _ = socket
+        .send(padded(
+            json!({ "type": "subscribe", "ticket": id.0, "after": 0 }),
+            1 << 20,
+        ))
+        .await;
+    let frame = next_frame(&mut socket, Duration::from_secs(5)).await;
+    assert!(
+        matches!(frame, Frame::Closed(Some(1009) | None)),
+        "{frame:?}"
+    );
+}
