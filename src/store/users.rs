@@ -464,3 +464,74 @@ pub async fn upsert_from_sso(
     });
     Ok(id.map(UserId))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{SsoCandidate, SsoMatch, SsoRefusal, sso_match};
+    use crate::domain::UserId;
+
+    fn user(id: i64, external_id: Option<&str>, role: &str, active: bool) -> SsoCandidate {
+        SsoCandidate {
+            id,
+            external_id: external_id.map(str::to_owned),
+            role: role.to_owned(),
+            active,
+        }
+    }
+
+    #[test]
+    fn a_token_signs_in_the_account_with_its_external_id_whatever_the_role() {
+        for role in ["customer", "agent", "admin"] {
+            let linked = user(1, Some("kamino-1"), role, true);
+            assert_eq!(
+                sso_match(Some(&linked), Some(&linked)),
+                SsoMatch::Existing(UserId(1))
+            );
+            assert_eq!(
+                sso_match(Some(&linked), None),
+                SsoMatch::Existing(UserId(1))
+            );
+        }
+    }
+
+    #[test]
+    fn only_a_customer_without_external_id_is_linked_by_email() {
+        let customer = user(2, None, "customer", true);
+        assert_eq!(
+            sso_match(None, Some(&customer)),
+            SsoMatch::Existing(UserId(2))
+        );
+        for refused in [
+            user(3, None, "agent", true),
+            user(4, None, "admin", true),
+            user(5, Some("kamino-5"), "customer", true),
+        ] {
+            assert_eq!(
+                sso_match(None, Some(&refused)),
+                SsoMatch::Refused(SsoRefusal::EmailTaken),
+                "{refused:?}"
+            );
+        }
+        assert_eq!(sso_match(None, None), SsoMatch::New);
+    }
+
+    #[test]
+    fn a_deactivated_account_or_anothers_email_is_refused() {
+        let inactive = user(6, Some("kamino-6"), "customer", false);
+        assert_eq!(
+            sso_match(Some(&inactive), None),
+            SsoMatch::Refused(SsoRefusal::Deactivated)
+        );
+        let inactive_by_email = user(7, None, "customer", false);
+        assert_eq!(
+            sso_match(None, Some(&inactive_by_email)),
+            SsoMatch::Refused(SsoRefusal::Deactivated)
+        );
+        let owner = user(8, Some("kamino-8"), "customer", true);
+        let other = user(9, None, "customer", true);
+        assert_eq!(
+            sso_match(Some(&owner), Some(&other)),
+            SsoMatch::Refused(SsoRefusal::EmailTaken)
+        );
+    }
+}
