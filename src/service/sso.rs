@@ -182,6 +182,9 @@ fn verify(state: &AppState, token: &str) -> Result<Verified, SsoError> {
     if iat > now + SKEW || iat + max_age + SKEW < now {
         return Err(SsoError::NotFresh);
     }
+    if exp < iat {
+        return Err(SsoError::InvalidClaim("exp"));
+    }
     if exp.duration_since(iat) > MAX_LIFETIME {
         return Err(SsoError::TooLongLived);
     }

@@ -562,6 +562,9 @@ async fn a_token_living_longer_than_ten_minutes_is_refused() {
     claims.jti = Some("day".into());
     claims.exp = Some(now + 86_400);
     assert_refused(&tc.browser().sso(&claims, None).await, "a day");
+    claims.jti = Some("expires-before-issued".into());
+    claims.exp = Some(now - 1);
+    assert_refused(&tc.browser().sso(&claims, None).await, "exp before iat");
     claims.jti = Some("ten-minutes".into());
     claims.exp = Some(now + 600);
     assert_eq!(
