@@ -100,6 +100,18 @@ pub async fn end(state: &AppState, session: &AuthSession) -> Result<(), StoreErr
     Ok(())
 }
 
+/// Logs out: ends the session and every widget bearer token and handoff
+/// code of its user. The widget signs in with the host platform's token,
+/// not with this browser's session, so its tokens cannot be told apart by
+/// browser; a logout is the person saying they are done with Chamado, and
+/// a widget still in use simply asks the platform for a new token.
+pub async fn log_out(state: &AppState, session: &AuthSession) -> Result<(), StoreError> {
+    end(state, session).await?;
+    let ended = store::widget::delete_for_user(&state.db, session.user.id).await?;
+    tracing::debug!(user = %session.user.id, widget_tokens = ended, "logged out");
+    Ok(())
+}
+
 /// Deletes what can no longer be used: expired or idle sessions, SSO token
 /// ids past their expiry, finished login-attempt windows. Safe to run on
 /// every node at once (plain deletes).

@@ -5,7 +5,15 @@
 //! repairs portal access, so the platform's login is the only login customers
 //! need. A token must be fresh (`iat` at most `sso_max_age_secs` old), unused
 //! (`jti` is recorded until the token expires) and complete; anything else is
-//! refused the same way, without saying which check failed.
+//! refused the same way, without saying which check failed. A token lives
+//! at most [`MAX_LIFETIME`] (`exp - iat`) and is not accepted before its
+//! `nbf`.
+//!
+//! A token signs in the account with its `external_id`, or links a
+//! customer's account created before single sign-on by its e-mail; it never
+//! reaches an agent's or admin's account by e-mail, never takes over an
+//! account with another external id, and writes nothing when refused
+//! (`store::users::upsert_from_sso`).
 
 use jiff::{SignedDuration, Timestamp};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -17,7 +25,7 @@ use crate::{
     domain::{Email, Lang, UserId},
     store::{
         self, StoreError,
-        users::{OrgRef, SsoProfile},
+        users::{OrgRef, SpentToken, SsoMatch, SsoProfile, SsoRefusal},
     },
 };
 
@@ -28,6 +36,27 @@ pub struct OrgClaim {
     pub name: String,
 }
 
+/// The `aud` claim: one audience, or several (RFC 7519 §4.1.3); the token
+/// is for Chamado when one of them is the configured audience.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl From<&str> for Audience {
+    fn from(value: &str) -> Self {
+        Audience::One(value.to_owned())
+    }
+}
+
+impl From<String> for Audience {
+    fn from(value: String) -> Self {
+        Audience::One(value)
+    }
+}
+
 /// The token's claims. Everything is optional here so that a missing claim
 /// is reported as such instead of as a parse error.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -36,6 +65,8 @@ pub struct SsoClaims {
     pub exp: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iat: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jti: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -49,7 +80,7 @@ pub struct SsoClaims {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub organizations: Option<Vec<OrgClaim>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub aud: Option<String>,
+    pub aud: Option<Audience>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
 }
@@ -65,6 +96,10 @@ pub enum SsoError {
     Expired,
     #[error("token was issued too long ago or in the future")]
     NotFresh,
+    #[error("token is not valid yet (nbf)")]
+    NotYetValid,
+    #[error("token lives longer than allowed (exp - iat)")]
+    TooLongLived,
     #[error("token was already used")]
     Replayed,
     #[error("claim {0} is missing or empty")]
@@ -81,6 +116,9 @@ pub enum SsoError {
 
 /// Clock skew tolerated between the host platform and Chamado.
 const SKEW: SignedDuration = SignedDuration::from_secs(30);
+/// The longest life a token may declare (`exp - iat`): a leaked link is
+/// worth little for long.
+pub const MAX_LIFETIME: SignedDuration = SignedDuration::from_mins(10);
 
 fn required<'a>(value: Option<&'a str>, claim: &'static str) -> Result<&'a str, SsoError> {
     match value.map(str::trim) {
@@ -89,13 +127,29 @@ fn required<'a>(value: Option<&'a str>, claim: &'static str) -> Result<&'a str, 
     }
 }
 
-/// Verifies a token and signs its user in: creates or updates the user and
-/// their organizations and memberships. Returns the user and their language.
-pub async fn accept(state: &AppState, token: &str) -> Result<(UserId, Lang), SsoError> {
+/// A token whose signature and claims were checked: what it says about its
+/// user. Nothing is written yet.
+#[derive(Clone, Debug)]
+struct Verified {
+    jti: String,
+    email: Email,
+    external_id: String,
+    name: String,
+    locale: Option<Lang>,
+    /// (external id, name), without repeats; `None`: memberships are left alone.
+    organizations: Option<Vec<(String, String)>>,
+    /// Until when the token id must be remembered to refuse a replay.
+    keep_until: Timestamp,
+}
+
+/// Checks the signature, the times and the claims.
+fn verify(state: &AppState, token: &str) -> Result<Verified, SsoError> {
     let config = &state.config;
     let secret = config.sso_secret.as_ref().ok_or(SsoError::NotConfigured)?;
     let mut validation = Validation::new(Algorithm::HS256);
-    // Expiry and freshness are checked below against the injected clock.
+    // Times are checked below against the injected clock (jsonwebtoken reads
+    // the system clock). `aud` may be a string or an array: jsonwebtoken
+    // accepts an array holding our audience.
     validation.validate_exp = false;
     validation.validate_nbf = false;
     validation.required_spec_claims.clear();
@@ -128,6 +182,18 @@ pub async fn accept(state: &AppState, token: &str) -> Result<(UserId, Lang), Sso
     if iat > now + SKEW || iat + max_age + SKEW < now {
         return Err(SsoError::NotFresh);
     }
+    if exp < iat {
+        return Err(SsoError::InvalidClaim("exp"));
+    }
+    if exp.duration_since(iat) > MAX_LIFETIME {
+        return Err(SsoError::TooLongLived);
+    }
+    if let Some(nbf) = claims.nbf {
+        let nbf = Timestamp::from_second(nbf).map_err(|_| SsoError::InvalidClaim("nbf"))?;
+        if nbf > now + SKEW {
+            return Err(SsoError::NotYetValid);
+        }
+    }
     let jti = required(claims.jti.as_deref(), "jti")?;
     let email = required(claims.email.as_deref(), "email")?;
     let email = Email::parse(email).ok_or(SsoError::InvalidClaim("email"))?;
@@ -136,10 +202,9 @@ pub async fn accept(state: &AppState, token: &str) -> Result<(UserId, Lang), Sso
     if jti.len() > 200 || external_id.len() > 200 || name.chars().count() > 200 {
         return Err(SsoError::InvalidClaim("jti/external_id/name"));
     }
-    let locale = claims.locale.as_deref().and_then(Lang::parse);
-    let orgs: Option<Vec<OrgRef<'_>>> = match &claims.organizations {
+    let organizations = match &claims.organizations {
         Some(list) => {
-            let mut orgs = Vec::with_capacity(list.len());
+            let mut orgs: Vec<(String, String)> = Vec::with_capacity(list.len());
             for org in list {
                 let external_id = org.external_id.trim();
                 let name = org.name.trim();
@@ -150,47 +215,102 @@ pub async fn accept(state: &AppState, token: &str) -> Result<(UserId, Lang), Sso
                 {
                     return Err(SsoError::InvalidClaim("organizations"));
                 }
-                if !orgs
-                    .iter()
-                    .any(|o: &OrgRef<'_>| o.external_id == external_id)
-                {
-                    orgs.push(OrgRef { external_id, name });
+                if !orgs.iter().any(|(id, _)| id == external_id) {
+                    orgs.push((external_id.to_owned(), name.to_owned()));
                 }
             }
             Some(orgs)
         }
         None => None,
     };
+    Ok(Verified {
+        jti: jti.to_owned(),
+        external_id: external_id.to_owned(),
+        name: name.to_owned(),
+        locale: claims.locale.as_deref().and_then(Lang::parse),
+        email,
+        organizations,
+        keep_until: exp.max(iat + max_age) + SKEW,
+    })
+}
 
-    // The token id is spent before anything else is written, so a replay
-    // racing the first use on another node is refused too.
-    let keep_until = exp.max(iat + max_age) + SKEW;
-    if !store::security::use_sso_token(&state.db, jti, now, keep_until).await? {
+impl From<SsoRefusal> for SsoError {
+    fn from(refusal: SsoRefusal) -> Self {
+        match refusal {
+            SsoRefusal::Replayed => SsoError::Replayed,
+            SsoRefusal::Deactivated => SsoError::Deactivated,
+            SsoRefusal::EmailTaken => SsoError::EmailTaken,
+        }
+    }
+}
+
+/// Whom a valid token would sign in, as the confirmation page names them.
+#[derive(Clone, Debug)]
+pub struct SignInTarget {
+    /// The existing account; `None` when the token creates one.
+    pub user: Option<UserId>,
+    pub name: String,
+    pub email: String,
+}
+
+/// Checks a token exactly as [`accept`] does, and says whom it would sign
+/// in, without spending it or writing anything.
+pub async fn preview(state: &AppState, token: &str) -> Result<SignInTarget, SsoError> {
+    let verified = verify(state, token)?;
+    if store::security::sso_token_used(&state.db, &verified.jti).await? {
         return Err(SsoError::Replayed);
     }
+    let user =
+        match store::users::find_sso_match(&state.db, &verified.external_id, &verified.email.lower)
+            .await?
+        {
+            SsoMatch::Existing(id) => Some(id),
+            SsoMatch::New => None,
+            SsoMatch::Refused(refusal) => return Err(refusal.into()),
+        };
+    Ok(SignInTarget {
+        user,
+        name: verified.name,
+        email: verified.email.original,
+    })
+}
+
+/// Verifies a token and signs its user in: creates or updates the user and
+/// their organizations and memberships, all in one transaction that also
+/// spends the token id. Returns the user and their language.
+pub async fn accept(state: &AppState, token: &str) -> Result<(UserId, Lang), SsoError> {
+    let verified = verify(state, token)?;
+    let config = &state.config;
+    let orgs: Option<Vec<OrgRef<'_>>> = verified.organizations.as_ref().map(|list| {
+        list.iter()
+            .map(|(external_id, name)| OrgRef { external_id, name })
+            .collect()
+    });
     let profile = SsoProfile {
-        external_id,
-        email: &email,
-        name,
-        locale: locale.map(Lang::code),
+        external_id: &verified.external_id,
+        email: &verified.email,
+        name: &verified.name,
+        locale: verified.locale.map(Lang::code),
         default_locale: config.lang().code(),
         default_time_zone: &config.default_time_zone,
         organizations: orgs.as_deref(),
     };
-    let user_id = store::users::upsert_from_sso(&state.db, &profile, now)
+    let spent = SpentToken {
+        jti: &verified.jti,
+        keep_until: verified.keep_until,
+    };
+    let user_id = store::users::upsert_from_sso(&state.db, &profile, spent, state.clock.now())
         .await
         .map_err(|e| match e {
+            // Another sign-in took the e-mail or external id meanwhile.
             StoreError::Conflict(_) => SsoError::EmailTaken,
             other => other.into(),
-        })?;
+        })??;
     // The profile and memberships may have changed, and this may be a GET.
     state.hub.cached_rows_changed();
     let user = store::users::find(&state.db, user_id)
         .await?
         .ok_or(SsoError::Store(StoreError::NotFound))?;
-    if !user.active {
-        return Err(SsoError::Deactivated);
-    }
     Ok((user_id, Lang::parse(&user.locale).unwrap_or_default()))
 }
 
@@ -238,7 +358,8 @@ pub async fn claims_for_user(
                 })
                 .collect(),
         ),
-        aud: state.config.sso_audience.clone(),
+        nbf: None,
+        aud: state.config.sso_audience.clone().map(Audience::from),
         iss: state.config.sso_issuer.clone(),
     }))
 }

@@ -199,6 +199,24 @@ pub async fn issue_handoff(
     Ok(code)
 }
 
+/// The active user a handoff code would sign in, without spending it (the
+/// confirmation before replacing another user's session); `None` for an
+/// unknown, used or expired code.
+pub async fn peek_handoff(state: &AppState, code: &str) -> Result<Option<User>, StoreError> {
+    if !looks_like_secret(code) {
+        return Ok(None);
+    }
+    let Some(handoff) =
+        store::widget::find_handoff(&state.db, &sha256_hex(code.as_bytes()), state.clock.now())
+            .await?
+    else {
+        return Ok(None);
+    };
+    Ok(store::users::find(&state.db, handoff.user_id)
+        .await?
+        .filter(|u| u.active))
+}
+
 /// Spends a handoff code: its user (still active) and where to send them,
 /// or `None` for an unknown, used or expired code.
 pub async fn redeem_handoff(

@@ -315,6 +315,12 @@ pub async fn set_active(
         let ended = if active {
             0
         } else {
+            // The widget's bearer tokens and handoff codes end too, for
+            // good: a later reactivation does not bring them back.
+            sqlx::query("delete from widget_tokens where user_id = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("delete from sessions where user_id = $1")
                 .bind(id.0)
                 .execute(&mut *tx)

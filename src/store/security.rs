@@ -170,6 +170,18 @@ pub async fn use_sso_token(
     Ok(inserted == 1)
 }
 
+/// Whether an SSO token id was already used (read only: the confirmation
+/// page shown before a sign-in must not spend the token).
+pub async fn sso_token_used(db: &Db, jti: &str) -> Result<bool, StoreError> {
+    let used: Option<String> = with_db!(db, |pool| {
+        sqlx::query_scalar("select jti from sso_used_tokens where jti = $1")
+            .bind(jti)
+            .fetch_optional(pool)
+            .await?
+    });
+    Ok(used.is_some())
+}
+
 /// Drops token ids whose tokens have expired (they can no longer be
 /// replayed), finished login windows and rate-limit windows, and login
 /// back-offs that would be forgotten anyway.

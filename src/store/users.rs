@@ -259,24 +259,139 @@ pub struct SsoProfile<'a> {
     pub organizations: Option<&'a [OrgRef<'a>]>,
 }
 
-/// Creates or updates the token's user, organizations and memberships in one
-/// transaction. The user is found by external id, else by e-mail (linking an
-/// account created before SSO was set up). When the token lists
-/// organizations, memberships not in the list are removed.
+/// The token id an SSO sign-in spends, and until when it must be kept.
+#[derive(Clone, Copy, Debug)]
+pub struct SpentToken<'a> {
+    pub jti: &'a str,
+    pub keep_until: Timestamp,
+}
+
+/// Why an SSO token may not sign its user in. Nothing is written for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SsoRefusal {
+    /// The token id was used before.
+    Replayed,
+    /// The account is deactivated.
+    Deactivated,
+    /// The e-mail belongs to an account the token may not reach: one with
+    /// another external id, or an agent's or admin's.
+    EmailTaken,
+}
+
+/// Whom an SSO token signs in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SsoMatch {
+    Existing(UserId),
+    /// A new customer.
+    New,
+    Refused(SsoRefusal),
+}
+
+/// An account a token might name, as the decision needs it.
+#[derive(Clone, Debug, FromRow)]
+pub struct SsoCandidate {
+    pub id: i64,
+    pub external_id: Option<String>,
+    pub role: String,
+    pub active: bool,
+}
+
+const SSO_BY_EXTERNAL_ID: &str =
+    "select id, external_id, role, active from users where external_id = $1";
+const SSO_BY_EMAIL: &str = "select id, external_id, role, active from users where email_lower = $1";
+
+/// The account a token names: the one with its external id; else the one
+/// with its e-mail, but only a customer's account that has no external id
+/// yet (one created before single sign-on was set up). Agents and admins
+/// sign in locally or are linked by an admin, so an e-mail never reaches
+/// them; an account whose external id differs is never taken over.
+pub fn sso_match(
+    by_external_id: Option<&SsoCandidate>,
+    by_email: Option<&SsoCandidate>,
+) -> SsoMatch {
+    let user = match (by_external_id, by_email) {
+        // Renaming the e-mail to one another account holds.
+        (Some(user), Some(other)) if other.id != user.id => {
+            return SsoMatch::Refused(SsoRefusal::EmailTaken);
+        }
+        (Some(user), _) => user,
+        (None, None) => return SsoMatch::New,
+        (None, Some(user)) => {
+            let customer = Role::from_key(&user.role) == Some(Role::Customer);
+            if user.external_id.is_some() || !customer {
+                return SsoMatch::Refused(SsoRefusal::EmailTaken);
+            }
+            user
+        }
+    };
+    if user.active {
+        SsoMatch::Existing(UserId(user.id))
+    } else {
+        SsoMatch::Refused(SsoRefusal::Deactivated)
+    }
+}
+
+/// Whom a token for `external_id` and `email_lower` would sign in, without
+/// writing anything (the confirmation before replacing another session).
+pub async fn find_sso_match(
+    db: &Db,
+    external_id: &str,
+    email_lower: &str,
+) -> Result<SsoMatch, StoreError> {
+    let (by_external_id, by_email) = with_db!(db, |pool| {
+        let by_external_id = sqlx::query_as::<_, SsoCandidate>(SSO_BY_EXTERNAL_ID)
+            .bind(external_id)
+            .fetch_optional(pool)
+            .await?;
+        let by_email = sqlx::query_as::<_, SsoCandidate>(SSO_BY_EMAIL)
+            .bind(email_lower)
+            .fetch_optional(pool)
+            .await?;
+        (by_external_id, by_email)
+    });
+    Ok(sso_match(by_external_id.as_ref(), by_email.as_ref()))
+}
+
+/// Signs a token's user in, in one transaction: finds the account
+/// ([`sso_match`]), and only when it may sign in spends the token id and
+/// creates or updates the user, organizations and memberships. A refused
+/// token writes nothing at all. When the token lists organizations,
+/// memberships not in the list are removed.
 pub async fn upsert_from_sso(
     db: &Db,
     profile: &SsoProfile<'_>,
+    token: SpentToken<'_>,
     now: Timestamp,
-) -> Result<UserId, StoreError> {
-    let id: i64 = with_db!(db, |pool| {
+) -> Result<Result<UserId, SsoRefusal>, StoreError> {
+    let id: Result<i64, SsoRefusal> = with_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
-        let existing: Option<i64> = sqlx::query_scalar(
-            "select id from users where external_id = $1 union all select id from users where email_lower = $2 and external_id is null limit 1",
+        let by_external_id = sqlx::query_as::<_, SsoCandidate>(SSO_BY_EXTERNAL_ID)
+            .bind(profile.external_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let by_email = sqlx::query_as::<_, SsoCandidate>(SSO_BY_EMAIL)
+            .bind(&profile.email.lower)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let existing = match sso_match(by_external_id.as_ref(), by_email.as_ref()) {
+            SsoMatch::Refused(refusal) => return Ok(Err(refusal)),
+            SsoMatch::Existing(id) => Some(id.0),
+            SsoMatch::New => None,
+        };
+        // Spent in the same transaction: a replay racing the first use on
+        // another node waits for it and is refused.
+        let spent = sqlx::query(
+            "insert into sso_used_tokens (jti, used_at, expires_at) values ($1, $2, $3) on conflict (jti) do nothing",
         )
-        .bind(profile.external_id)
-        .bind(&profile.email.lower)
-        .fetch_optional(&mut *tx)
-        .await?;
+        .bind(token.jti)
+        .bind(Ts(now))
+        .bind(Ts(token.keep_until))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if spent != 1 {
+            return Ok(Err(SsoRefusal::Replayed));
+        }
         let id = if let Some(id) = existing {
             sqlx::query(
                 "update users set external_id = $1, email = $2, email_lower = $3, name = $4, locale = coalesce($5, locale), updated_at = $6 where id = $7",
@@ -345,7 +460,78 @@ pub async fn upsert_from_sso(
             delete.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        id
+        Ok(id)
     });
-    Ok(UserId(id))
+    Ok(id.map(UserId))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SsoCandidate, SsoMatch, SsoRefusal, sso_match};
+    use crate::domain::UserId;
+
+    fn user(id: i64, external_id: Option<&str>, role: &str, active: bool) -> SsoCandidate {
+        SsoCandidate {
+            id,
+            external_id: external_id.map(str::to_owned),
+            role: role.to_owned(),
+            active,
+        }
+    }
+
+    #[test]
+    fn a_token_signs_in_the_account_with_its_external_id_whatever_the_role() {
+        for role in ["customer", "agent", "admin"] {
+            let linked = user(1, Some("kamino-1"), role, true);
+            assert_eq!(
+                sso_match(Some(&linked), Some(&linked)),
+                SsoMatch::Existing(UserId(1))
+            );
+            assert_eq!(
+                sso_match(Some(&linked), None),
+                SsoMatch::Existing(UserId(1))
+            );
+        }
+    }
+
+    #[test]
+    fn only_a_customer_without_external_id_is_linked_by_email() {
+        let customer = user(2, None, "customer", true);
+        assert_eq!(
+            sso_match(None, Some(&customer)),
+            SsoMatch::Existing(UserId(2))
+        );
+        for refused in [
+            user(3, None, "agent", true),
+            user(4, None, "admin", true),
+            user(5, Some("kamino-5"), "customer", true),
+        ] {
+            assert_eq!(
+                sso_match(None, Some(&refused)),
+                SsoMatch::Refused(SsoRefusal::EmailTaken),
+                "{refused:?}"
+            );
+        }
+        assert_eq!(sso_match(None, None), SsoMatch::New);
+    }
+
+    #[test]
+    fn a_deactivated_account_or_anothers_email_is_refused() {
+        let inactive = user(6, Some("kamino-6"), "customer", false);
+        assert_eq!(
+            sso_match(Some(&inactive), None),
+            SsoMatch::Refused(SsoRefusal::Deactivated)
+        );
+        let inactive_by_email = user(7, None, "customer", false);
+        assert_eq!(
+            sso_match(None, Some(&inactive_by_email)),
+            SsoMatch::Refused(SsoRefusal::Deactivated)
+        );
+        let owner = user(8, Some("kamino-8"), "customer", true);
+        let other = user(9, None, "customer", true);
+        assert_eq!(
+            sso_match(Some(&owner), Some(&other)),
+            SsoMatch::Refused(SsoRefusal::EmailTaken)
+        );
+    }
 }

@@ -61,6 +61,17 @@ pub async fn create(
     Ok(())
 }
 
+/// Ends every bearer token and handoff code of a user (logout).
+pub async fn delete_for_user(db: &Db, user: UserId) -> Result<u64, StoreError> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query("delete from widget_tokens where user_id = $1")
+            .bind(user.0)
+            .execute(pool)
+            .await?
+            .rows_affected()
+    }))
+}
+
 const USER_COLUMNS: &str = "u.id, u.external_id, u.email, u.name, u.role, u.locale, u.time_zone, \
      u.password_hash, u.active, u.created_at";
 
@@ -91,6 +102,24 @@ pub struct Handoff {
     #[sqlx(try_from = "i64")]
     pub user_id: UserId,
     pub return_to: Option<String>,
+}
+
+/// An unexpired, unused handoff code, without spending it.
+pub async fn find_handoff(
+    db: &Db,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<Option<Handoff>, StoreError> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_as::<_, Handoff>(
+            "select user_id, return_to from widget_tokens \
+             where token_hash = $1 and kind = 'handoff' and used_at is null and expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(Ts(now))
+        .fetch_optional(pool)
+        .await?
+    }))
 }
 
 /// Spends an unexpired, unused handoff code in one conditional update, so

@@ -123,11 +123,11 @@ pub async fn create_session(
     }
 }
 
-/// `POST /logout`: ends the session, then goes to the host platform's
-/// logout page when one is configured.
+/// `POST /logout`: ends the session and the user's widget tokens, then goes
+/// to the host platform's logout page when one is configured.
 pub async fn delete_session(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
     if let Some(session) = &ctx.session {
-        service::sessions::end(&state, session).await?;
+        service::sessions::log_out(&state, session).await?;
     }
     let target = state
         .config

@@ -86,7 +86,10 @@ pub fn app(state: AppState) -> Router {
         .route("/login", get(auth::show_login).post(auth::create_session))
         .route("/logout", post(auth::delete_session))
         .route("/language", post(auth::update_language))
-        .route("/access/jwt", get(sso::sso_login))
+        .route(
+            "/access/jwt",
+            get(sso::sso_login).post(sso::confirm_sso_login),
+        )
         .route("/portal", get(|| async { Redirect::to("/portal/tickets") }))
         .route("/portal/account", get(portal::show_profile))
         .route(

@@ -297,6 +297,7 @@ impl TestApp {
                     })
                     .collect(),
             ),
+            nbf: None,
             aud: None,
             iss: None,
         }
@@ -304,6 +305,21 @@ impl TestApp {
 
     pub fn sign(claims: &SsoClaims) -> String {
         service::sso::sign(SSO_SECRET, claims).expect("sign")
+    }
+
+    /// Signs `claims` with `extra` merged into their JSON, as a platform
+    /// would send claims such as `nbf` or an `aud` array.
+    pub fn sign_with(claims: &SsoClaims, extra: serde_json::Value) -> String {
+        let mut value = serde_json::to_value(claims).expect("claims as JSON");
+        if let (Some(map), serde_json::Value::Object(extra)) = (value.as_object_mut(), extra) {
+            map.extend(extra);
+        }
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &value,
+            &jsonwebtoken::EncodingKey::from_secret(SSO_SECRET.as_bytes()),
+        )
+        .expect("sign")
     }
 }
 

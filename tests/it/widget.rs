@@ -505,6 +505,122 @@ async fn api_posts_need_no_csrf_token_but_a_bearer() {
     assert_eq!(parse(&response), json!({ "error": "not_found" }));
 }
 
+#[tokio::test]
+async fn logging_out_ends_the_users_widget_bearers() {
+    let tc = TestApp::new().await;
+    let (bearer, joana) = widget_user(&tc, "kamino-7", "joana@padaria.example", ORGS).await;
+    let (other, _) = widget_user(&tc, "kamino-8", "diego@padaria.example", ORGS).await;
+    let mut browser = tc.browser();
+    let response = browser
+        .get(&format!(
+            "/access/jwt?jwt={}",
+            tc.sso_token_for(joana).await
+        ))
+        .await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
+    assert_eq!(
+        get_json(&tc, "/widget/api/me", &bearer).await.0,
+        StatusCode::OK
+    );
+    let response = browser.submit("/portal/account", "/logout", &[]).await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER);
+    let response = api(&tc, "GET", "/widget/api/me", Some(&bearer), None).await;
+    assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(parse(&response), json!({ "error": "unauthenticated" }));
+    // Someone else's widget goes on.
+    assert_eq!(
+        get_json(&tc, "/widget/api/me", &other).await.0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_deactivated_users_bearer_stays_refused_after_reactivation() {
+    let tc = TestApp::new().await;
+    let (bearer, joana) = widget_user(&tc, "kamino-7", "joana@padaria.example", ORGS).await;
+    let (_, handoff) = post_json(&tc, "/widget/api/handoff", &bearer, &json!({})).await;
+    let handoff = handoff["url"].as_str().unwrap().to_owned();
+    tc.create_user("admin@suporte.example", Role::Admin, &[])
+        .await;
+    let mut admin = tc.browser();
+    admin.login("admin@suporte.example").await;
+    for action in ["deactivate", "reactivate"] {
+        let path = format!("/admin/users/{joana}/{action}");
+        let response = admin
+            .submit(&format!("/admin/users/{joana}"), &path, &[])
+            .await;
+        assert_eq!(response.status, StatusCode::SEE_OTHER, "{action}");
+    }
+    assert!(
+        store::users::find(&tc.state.db, joana)
+            .await
+            .unwrap()
+            .unwrap()
+            .active
+    );
+    let response = api(&tc, "GET", "/widget/api/me", Some(&bearer), None).await;
+    assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        tc.browser().get(&handoff).await.status,
+        StatusCode::UNAUTHORIZED,
+        "nor the handoff code issued before"
+    );
+    // A new token from the platform works again.
+    let jwt = tc.sso_token_for(joana).await;
+    let response = exchange(&tc, &jwt, Some(OWN_ORIGIN), OWN_ORIGIN).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+}
+
+#[tokio::test]
+async fn the_widget_session_checks_nbf_lifetime_and_audience_arrays() {
+    let tc = TestApp::with_config(|c| c.sso_audience = Some("chamado".into())).await;
+    let now = tc.clock.now().as_second();
+    let claims = tc.sso_claims("kamino-7", "joana@padaria.example", ORGS);
+    let mut long = claims.clone();
+    long.exp = Some(now + 3600);
+    for (claims, extra, why) in [
+        (
+            &claims,
+            json!({ "aud": "chamado", "nbf": now + 120 }),
+            "nbf in the future",
+        ),
+        (&long, json!({ "aud": "chamado" }), "lives an hour"),
+        (
+            &claims,
+            json!({ "aud": ["kamino-api"] }),
+            "not our audience",
+        ),
+    ] {
+        let jwt = TestApp::sign_with(claims, extra);
+        assert_invalid_token(
+            &exchange(&tc, &jwt, Some(OWN_ORIGIN), OWN_ORIGIN).await,
+            why,
+        );
+    }
+    let jwt = TestApp::sign_with(&claims, json!({ "aud": ["kamino-api", "chamado"] }));
+    let response = exchange(&tc, &jwt, Some(OWN_ORIGIN), OWN_ORIGIN).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+}
+
+#[tokio::test]
+async fn the_widget_session_refuses_an_agents_email_without_touching_the_agent() {
+    let tc = TestApp::new().await;
+    let agent = tc.create_user(AGENT, Role::Agent, &[]).await;
+    let jwt = TestApp::sign(&tc.sso_claims("kamino-attacker", AGENT, ORGS));
+    let response = exchange(&tc, &jwt, Some(OWN_ORIGIN), OWN_ORIGIN).await;
+    assert_eq!(response.status, StatusCode::CONFLICT, "{}", response.body);
+    let body = parse(&response);
+    assert_eq!(body["error"], "account_conflict");
+    assert_eq!(body["phone"], "0800 369 0000");
+    let stored = store::users::find(&tc.state.db, agent)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.external_id, None);
+    assert_eq!(stored.name, "Maria Teste");
+    assert_eq!(count_rows(&tc.state.db, "widget_tokens").await, 0);
+}
+
 // ---------------------------------------------------------------------------
 // Tickets
 
@@ -1108,6 +1224,98 @@ async fn a_handoff_code_signs_in_once_and_expires() {
     assert!(body["fields"]["return_to"].is_string());
 }
 
+#[tokio::test]
+async fn a_handoff_for_another_account_asks_before_replacing_the_session() {
+    let tc = TestApp::new().await;
+    let (bruno_bearer, _) = widget_user(&tc, "kamino-8", "bruno@rioclaro.example", ORGS).await;
+    let (_, body) = post_json(
+        &tc,
+        "/widget/api/handoff",
+        &bruno_bearer,
+        &json!({ "return_to": "/portal/tickets?view=org" }),
+    )
+    .await;
+    let url = body["url"].as_str().unwrap().to_owned();
+    let code = url.trim_start_matches("/widget/handoff?code=").to_owned();
+
+    // Ana is signed in on this browser.
+    let mut claims = tc.sso_claims("kamino-7", "ana@padaria.example", ORGS);
+    claims.name = Some("Ana Vítima".into());
+    let mut browser = tc.browser();
+    assert_eq!(
+        browser.sso(&claims, None).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    let page = browser.get(&url).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.cookie("chamado_session").is_none());
+    assert!(page.body.contains("Você está conectado como Ana Vítima."));
+    assert!(page.body.contains("bruno@rioclaro.example"));
+    assert!(
+        page.body
+            .contains("<form method=\"post\" action=\"/widget/handoff\"")
+    );
+    assert!(
+        browser
+            .get("/portal/account")
+            .await
+            .body
+            .contains("Ana Vítima")
+    );
+    let unspent: i64 = chamado::with_db!(&tc.state.db, |pool| {
+        sqlx::query_scalar(
+            "select count(*) from widget_tokens where kind = 'handoff' and used_at is null",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    });
+    assert_eq!(unspent, 1, "showing the page does not spend the code");
+
+    // A cross-site form without the CSRF token is refused.
+    let forged = browser
+        .post_form("/widget/handoff", &[("code", &code)])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(
+        browser
+            .get("/portal/account")
+            .await
+            .body
+            .contains("Ana Vítima")
+    );
+
+    let token = page.csrf_token().unwrap();
+    let done = browser
+        .post_form(
+            "/widget/handoff",
+            &[("csrf_token", &token), ("code", &code)],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location(), Some("/portal/tickets?view=org"));
+    let account = browser.get("/portal/account").await;
+    assert!(account.body.contains("Joana Cliente"), "now Bruno");
+    assert!(!account.body.contains("Ana Vítima"));
+
+    // Spent: a second confirmation is refused.
+    let token = browser.get("/portal/account").await.csrf_token().unwrap();
+    let again = browser
+        .post_form(
+            "/widget/handoff",
+            &[("csrf_token", &token), ("code", &code)],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED);
+
+    // Bruno's own next handoff, on his own session now, just goes on.
+    let (_, body) = post_json(&tc, "/widget/api/handoff", &bruno_bearer, &json!({})).await;
+    let response = browser.get(body["url"].as_str().unwrap()).await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
+    assert_eq!(response.location(), Some("/portal"));
+}
+
 // ---------------------------------------------------------------------------
 // Live protocol
 
@@ -1449,4 +1657,53 @@ async fn a_burst_of_widget_messages_is_refused_until_the_minute_has_passed() {
     let (status, body) = post_json(&tc, &path, &bearer, &json!({ "body": "Agora" })).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(count_rows(&tc.state.db, "comments").await, comments + 1);
+}
+
+/// `frame` padded with a `pad` field to about `size` bytes (unknown fields
+/// are ignored by the protocol).
+fn padded(mut frame: Value, size: usize) -> Message {
+    frame["pad"] = Value::String("x".repeat(size));
+    Message::Text(frame.to_string().into())
+}
+
+#[tokio::test]
+async fn a_frame_over_the_size_limit_closes_the_socket() {
+    let tc = TestApp::new().await;
+    let (bearer, joana) = widget_user(&tc, "kamino-7", "joana@padaria.example", &ORGS[..1]).await;
+    let id = ticket(&tc, joana, None, "Erro", "x").await;
+    let address = served(&tc).await;
+
+    // Before `auth`: a valid bearer in a 1 MB frame is not read.
+    let mut socket = connect(address, OWN_ORIGIN, "").await.unwrap();
+    let _ = socket
+        .send(padded(json!({ "type": "auth", "token": bearer }), 1 << 20))
+        .await;
+    let frame = next_frame(&mut socket, Duration::from_secs(5)).await;
+    assert!(
+        matches!(frame, Frame::Closed(Some(1009) | None)),
+        "{frame:?}"
+    );
+
+    // After `auth`: a frame just under the limit is served, a 1 MB one closes.
+    let mut socket = live(address, &bearer).await;
+    socket
+        .send(padded(
+            json!({ "type": "subscribe", "ticket": id.0, "after": 0 }),
+            3000,
+        ))
+        .await
+        .unwrap();
+    let frame = next_json(&mut socket, Duration::from_secs(5)).await;
+    assert_eq!(frame["type"], "subscribed", "{frame}");
+    let _ = socket
+        .send(padded(
+            json!({ "type": "subscribe", "ticket": id.0, "after": 0 }),
+            1 << 20,
+        ))
+        .await;
+    let frame = next_frame(&mut socket, Duration::from_secs(5)).await;
+    assert!(
+        matches!(frame, Frame::Closed(Some(1009) | None)),
+        "{frame:?}"
+    );
 }

@@ -14,7 +14,7 @@ use std::{collections::BTreeMap, sync::Arc};
 
 use askama::Template;
 use axum::{
-    Json, Router,
+    Form, Json, Router,
     body::Bytes,
     extract::{FromRequest, FromRequestParts, Multipart, Path, Query, Request, State},
     http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts},
@@ -26,7 +26,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Ctx, Layout, auth::set_cookie, markdown, render, safe_return_to, session_cookie, timeline,
+    Ctx, Layout,
+    auth::set_cookie,
+    markdown, render, safe_return_to, session_cookie,
+    sso::{SwitchTarget, switch_account_page},
+    timeline,
     uploads::read_multipart,
 };
 use crate::{
@@ -48,7 +52,7 @@ use crate::{
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/widget/session", post(create_session))
-        .route("/widget/handoff", get(open_handoff))
+        .route("/widget/handoff", get(open_handoff).post(confirm_handoff))
         .route("/widget/ws", get(ws::upgrade))
         .route("/widget/api/me", get(show_me))
         .route("/widget/api/tickets", get(list_tickets))
@@ -318,6 +322,27 @@ async fn create_session(
             ))
         }
         Err(SsoError::Store(error)) => Err(error.into()),
+        Err(SsoError::EmailTaken) => {
+            // Logging in again would not help: support must link the account.
+            tracing::info!(reason = %SsoError::EmailTaken, "widget SSO token refused");
+            let message = format!(
+                "{} {}",
+                t.fmt(
+                    "sso.conflict_body",
+                    &[(
+                        "platform",
+                        service::admin::current_branding(&state)
+                            .host_platform_name
+                            .as_str()
+                    )]
+                ),
+                t.t("sso.conflict_contact")
+            );
+            Err(ApiError::new(
+                StatusCode::CONFLICT,
+                &json!({ "error": "account_conflict", "message": message, "phone": phone }),
+            ))
+        }
         Err(error) => {
             tracing::info!(reason = %error, "widget SSO token refused");
             Err(ApiError::new(
@@ -579,31 +604,78 @@ struct HandoffParams {
 /// `GET /widget/handoff?code=…`: spends the code, signs its user into the
 /// portal with a new cookie session and sends them to where the widget
 /// asked. An unknown, used or expired code gets the single sign-on error
-/// page.
+/// page. A browser signed in as someone else is asked first
+/// ([`SwitchAccountPage`](super::sso::SwitchAccountPage)) and the code is
+/// not spent: a planted link cannot silently swap the victim's account.
 async fn open_handoff(
     State(state): State<AppState>,
-    mut ctx: Ctx,
+    ctx: Ctx,
     Query(params): Query<HandoffParams>,
 ) -> Result<Response, AppError> {
     let code = params.code.unwrap_or_default();
-    let Some((user, return_to)) = service::widget::redeem_handoff(&state, code.trim()).await?
-    else {
-        tracing::info!("widget handoff code refused");
-        ctx.session = None;
-        let mut response = render(&HandoffErrorPage {
-            layout: Layout::new(&state, &ctx),
-        })?;
-        *response.status_mut() = StatusCode::UNAUTHORIZED;
-        return Ok(response);
+    let code = code.trim();
+    if let Some(current) = &ctx.session {
+        match service::widget::peek_handoff(&state, code).await? {
+            Some(user) if user.id != current.user.id => {
+                let target = SwitchTarget {
+                    name: user.name,
+                    email: user.email,
+                };
+                return switch_account_page(
+                    &state,
+                    &ctx,
+                    current,
+                    target,
+                    "/widget/handoff",
+                    vec![("code", code.to_owned())],
+                    "/portal",
+                );
+            }
+            Some(_) => {}
+            None => return handoff_refused(&state, ctx),
+        }
+    }
+    redeem_handoff(&state, ctx, code).await
+}
+
+#[derive(Debug, Deserialize)]
+struct HandoffForm {
+    #[serde(default)]
+    code: String,
+}
+
+/// `POST /widget/handoff`: the confirmation of the page above (the
+/// `context` middleware has checked its CSRF token): spends the code.
+async fn confirm_handoff(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<HandoffForm>,
+) -> Result<Response, AppError> {
+    redeem_handoff(&state, ctx, form.code.trim()).await
+}
+
+async fn redeem_handoff(state: &AppState, ctx: Ctx, code: &str) -> Result<Response, AppError> {
+    let Some((user, return_to)) = service::widget::redeem_handoff(state, code).await? else {
+        return handoff_refused(state, ctx);
     };
     if let Some(old) = &ctx.session {
-        service::sessions::end(&state, old).await?;
+        service::sessions::end(state, old).await?;
     }
-    let session = service::sessions::start(&state, user).await?;
+    let session = service::sessions::start(state, user).await?;
     tracing::info!(user = %user, "signed in from the widget");
     let target = safe_return_to(&return_to).unwrap_or("/portal");
     let mut response = Redirect::to(target).into_response();
-    set_cookie(&mut response, &session_cookie(&state, session.cookie_value));
+    set_cookie(&mut response, &session_cookie(state, session.cookie_value));
+    Ok(response)
+}
+
+fn handoff_refused(state: &AppState, mut ctx: Ctx) -> Result<Response, AppError> {
+    tracing::info!("widget handoff code refused");
+    ctx.session = None;
+    let mut response = render(&HandoffErrorPage {
+        layout: Layout::new(state, &ctx),
+    })?;
+    *response.status_mut() = StatusCode::UNAUTHORIZED;
     Ok(response)
 }
 

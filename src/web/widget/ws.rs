@@ -50,6 +50,13 @@ const UNAUTHENTICATED: u16 = 4401;
 const MAX_SUBSCRIPTIONS: usize = 100;
 /// Requesters remembered per socket (for `tickets_changed`).
 const REQUESTER_CACHE: usize = 1000;
+/// The largest frame, and message, a client may send, before and after
+/// `auth`. The protocol's frames (`auth` with a 64-character token,
+/// `subscribe`, `unsubscribe`, `ping`) take under 200 bytes; a bigger frame
+/// is refused when its header is read, before its payload is buffered.
+pub const MAX_CLIENT_MESSAGE: usize = 4 * 1024;
+/// The close code for a message over [`MAX_CLIENT_MESSAGE`] (RFC 6455).
+const TOO_BIG: u16 = 1009;
 
 /// Refuses any page but the frame (Chamado's own origin), then upgrades.
 pub async fn upgrade(
@@ -65,7 +72,17 @@ pub async fn upgrade(
         )
         .into_response();
     }
-    ws.on_upgrade(move |socket| run(state, socket))
+    ws.max_frame_size(MAX_CLIENT_MESSAGE)
+        .max_message_size(MAX_CLIENT_MESSAGE)
+        .on_upgrade(move |socket| run(state, socket))
+}
+
+/// Whether a read failed because the client sent more than
+/// [`MAX_CLIENT_MESSAGE`].
+fn too_big(error: &axum::Error) -> bool {
+    std::error::Error::source(error)
+        .and_then(|e| e.downcast_ref::<tungstenite::Error>())
+        .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -111,37 +128,47 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
         .await;
 }
 
-/// Waits for the `auth` frame; `None` for anything else or no frame in time.
-async fn authenticate(state: &AppState, socket: &mut WebSocket) -> Option<(User, String)> {
+/// Why a socket is closed before `auth` succeeded: its close code and reason.
+type Refusal = (u16, &'static str);
+
+const REFUSED: Refusal = (UNAUTHENTICATED, "unauthenticated");
+
+/// Waits for the `auth` frame; refused for anything else, no frame in time,
+/// or a frame over the size limit.
+async fn authenticate(state: &AppState, socket: &mut WebSocket) -> Result<(User, String), Refusal> {
     let first = tokio::time::timeout(AUTH_TIMEOUT, async {
         loop {
             match socket.recv().await {
-                Some(Ok(Message::Text(text))) => return Some(text),
+                Some(Ok(Message::Text(text))) => return Ok(text),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                _ => return None,
+                Some(Err(error)) if too_big(&error) => return Err((TOO_BIG, "message too big")),
+                _ => return Err(REFUSED),
             }
         }
     })
     .await
-    .ok()??;
+    .map_err(|_| REFUSED)??;
     let Ok(ClientFrame::Auth { token }) = serde_json::from_str::<ClientFrame>(first.as_str())
     else {
-        return None;
+        return Err(REFUSED);
     };
     match service::widget::resolve_access(state, token.trim()).await {
-        Ok(Some(user)) => Some((user, token.trim().to_owned())),
-        Ok(None) => None,
+        Ok(Some(user)) => Ok((user, token.trim().to_owned())),
+        Ok(None) => Err(REFUSED),
         Err(error) => {
             tracing::warn!(%error, "widget socket: checking the bearer failed");
-            None
+            Err(REFUSED)
         }
     }
 }
 
 async fn run(state: AppState, mut socket: WebSocket) {
-    let Some((user, token)) = authenticate(&state, &mut socket).await else {
-        close(&mut socket, UNAUTHENTICATED, "unauthenticated").await;
-        return;
+    let (user, token) = match authenticate(&state, &mut socket).await {
+        Ok(signed_in) => signed_in,
+        Err((code, reason)) => {
+            close(&mut socket, code, reason).await;
+            return;
+        }
     };
     let mut live = Live {
         t: Tr::new(
@@ -194,6 +221,10 @@ impl Live {
                     Some(Ok(Message::Text(text))) => self.client_frame(socket, text.as_str()).await?,
                     Some(Ok(Message::Pong(_))) => last_pong = Instant::now(),
                     Some(Ok(Message::Ping(_) | Message::Binary(_))) => {}
+                    Some(Err(error)) if too_big(&error) => {
+                        close(socket, TOO_BIG, "message too big").await;
+                        return Ok(());
+                    }
                     Some(Ok(Message::Close(_)) | Err(_)) | None => return Ok(()),
                 },
                 notice = notices.recv() => match notice {
