@@ -16,7 +16,7 @@ use askama::Template;
 use axum::{
     Json, Router,
     body::Bytes,
-    extract::{FromRequest, FromRequestParts, Multipart, Path, Query, Request, State},
+    extract::{FromRequest, FromRequestParts, Path, Query, Request, State},
     http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts},
     response::{IntoResponse, Redirect, Response},
     routing::{any, get, post},
@@ -26,8 +26,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Ctx, Layout, auth::set_cookie, markdown, render, safe_return_to, session_cookie, timeline,
-    uploads::read_multipart,
+    Ctx, Layout,
+    auth::set_cookie,
+    markdown, render, safe_return_to, session_cookie, timeline,
+    uploads::{MultipartForm, read_multipart},
 };
 use crate::{
     AppState,
@@ -38,6 +40,7 @@ use crate::{
     service::{
         self,
         admin::QuestionKind,
+        attachments::StagedFiles,
         sso::SsoError,
         widget::{Question, TriageScreen, WidgetError},
     },
@@ -690,7 +693,7 @@ async fn complete_triage(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     let uploads = if is_multipart {
-        let multipart = Multipart::from_request(request, &state)
+        let multipart = MultipartForm::from_request(request, &state)
             .await
             .map_err(|_| ApiError::bad_request())?;
         match read_multipart(&state, multipart).await {
@@ -700,7 +703,7 @@ async fn complete_triage(
             }
         }
     } else {
-        Vec::new()
+        StagedFiles::new(state.blobs.clone())
     };
     let ticket = service::widget::complete_triage(&state, &bearer.0, id, uploads)
         .await
