@@ -254,9 +254,9 @@ pub async fn comment(
     agent: UserId,
     id: i64,
     form: &CommentForm,
-    uploads: StagedFiles,
+    mut uploads: StagedFiles,
 ) -> Result<(), AgentError> {
-    let result = comment_with_files(state, agent, id, form, uploads.files()).await;
+    let result = comment_with_files(state, agent, id, form, uploads.for_write()).await;
     uploads.settle(result.is_ok()).await;
     result
 }

@@ -67,12 +67,15 @@ pub async fn store(
 /// The files of one request, already in the blob store, that no row points
 /// to yet. The use case that writes the rows settles them: kept once the rows
 /// are committed, deleted otherwise. Dropped unsettled (the request was
-/// cancelled, e.g. the client went away), they are deleted in the
-/// background, so no request leaves a file without a row.
+/// cancelled, e.g. the client went away while the form was being read),
+/// they are deleted in the background. Once the write of their rows has
+/// begun, a cancelled request leaves them be: the rows may have been
+/// committed, and a file without a row is better than a row without its file.
 #[derive(Debug)]
 pub struct StagedFiles {
     blobs: BlobStore,
     files: Vec<StoredFile>,
+    write_started: bool,
 }
 
 impl StagedFiles {
@@ -81,6 +84,7 @@ impl StagedFiles {
         Self {
             blobs,
             files: Vec::new(),
+            write_started: false,
         }
     }
 
@@ -89,8 +93,10 @@ impl StagedFiles {
         self.files.push(file);
     }
 
-    /// The files, for the rows that will point to them.
-    pub fn files(&self) -> &[StoredFile] {
+    /// The files, for the use case that will write the rows pointing to
+    /// them: from now on, only [`Self::settle`] deletes them.
+    pub fn for_write(&mut self) -> &[StoredFile] {
+        self.write_started = true;
         &self.files
     }
 
@@ -126,6 +132,11 @@ impl StagedFiles {
 impl Drop for StagedFiles {
     fn drop(&mut self) {
         if self.files.is_empty() {
+            return;
+        }
+        if self.write_started {
+            let keys: Vec<&str> = self.files.iter().map(|f| f.storage_key.as_str()).collect();
+            tracing::warn!(?keys, "a write was cancelled midway; its files are kept");
             return;
         }
         let files = std::mem::take(&mut self.files);

@@ -206,9 +206,9 @@ pub async fn reply(
     viewer: UserId,
     id: i64,
     body: &str,
-    uploads: StagedFiles,
+    mut uploads: StagedFiles,
 ) -> Result<(ReplyEffect, crate::domain::CommentId), PortalError> {
-    let result = reply_with_files(state, viewer, id, body, uploads.files()).await;
+    let result = reply_with_files(state, viewer, id, body, uploads.for_write()).await;
     uploads.settle(result.is_ok()).await;
     result
 }
@@ -440,7 +440,7 @@ pub async fn open_ticket(
     viewer: UserId,
     memberships: &[Membership],
     form: &NewTicketForm,
-    uploads: StagedFiles,
+    mut uploads: StagedFiles,
     questions: &[crate::service::admin::TriageQuestion],
     lang: domain::Lang,
 ) -> Result<(TicketId, bool), PortalError> {
@@ -449,7 +449,7 @@ pub async fn open_ticket(
         viewer,
         memberships,
         form,
-        uploads.files(),
+        uploads.for_write(),
         questions,
         lang,
     )

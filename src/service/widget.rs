@@ -653,9 +653,9 @@ pub async fn complete_triage(
     state: &AppState,
     viewer: &User,
     id: i64,
-    uploads: StagedFiles,
+    mut uploads: StagedFiles,
 ) -> Result<TicketId, WidgetError> {
-    let result = complete_triage_with_files(state, viewer, id, uploads.files()).await;
+    let result = complete_triage_with_files(state, viewer, id, uploads.for_write()).await;
     uploads.settle(result.is_ok()).await;
     result
 }
