@@ -1957,6 +1957,44 @@ async fn files_reach_the_store_as_they_arrive_and_a_broken_upload_leaves_nothing
 }
 
 #[tokio::test]
+async fn a_file_sent_in_many_pieces_is_stored_whole_with_its_size_and_sha256() {
+    let tc = TestApp::new().await;
+    let (_, id) = ticket_in(&tc, TicketStatus::AwaitingReply).await;
+    let mut browser = signed_in(&tc, "ana@padaria.example").await;
+    let token = csrf(&mut browser).await;
+    // Larger than a few of the store's parts, and not a multiple of them.
+    let data: Vec<u8> = (0..700_001u32).map(|n| (n % 251) as u8).collect();
+    let body = multipart_body(
+        &[("csrf_token", &token), ("body", "Log completo.")],
+        &[FilePart::new("completo.log", "text/plain", &data)],
+    );
+    let pieces: Vec<Result<Bytes, std::io::Error>> = body
+        .chunks(7_919)
+        .map(|piece| Ok(Bytes::copy_from_slice(piece)))
+        .collect();
+    let response = browser
+        .request(
+            Request::post(format!("/portal/tickets/{}/replies", id.0)).header(
+                header::CONTENT_TYPE,
+                "multipart/form-data; boundary=----chamado-test-7MA4YWxkTrZu0gW",
+            ),
+            Body::from_stream(futures_util::stream::iter(pieces)),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
+    let rows = store::attachments::for_ticket(&tc.state.db, id)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].size_bytes, 700_001);
+    assert_eq!(rows[0].sha256, service::sha256_hex(&data));
+    assert_eq!(
+        tc.state.blobs.get(&rows[0].storage_key).await.unwrap(),
+        Bytes::from(data)
+    );
+}
+
+#[tokio::test]
 async fn a_reply_with_a_file_stores_both_and_the_file_downloads() {
     let tc = TestApp::new().await;
     let (_, id) = ticket_in(&tc, TicketStatus::InProgress).await;
