@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use crate::{
     AppState,
     domain::{self, ActorKind, TicketId, TicketStatus, TimeInStatus, UserId},
-    service::{attachments::Upload, portal::PortalError},
+    service::{attachments::StagedFiles, portal::PortalError},
     store::{
         self, StoreError,
         agent::{
@@ -23,6 +23,7 @@ use crate::{
         },
         events::{EventKind, TicketEvent},
         portal::SortKey,
+        tickets::StoredFile,
     },
 };
 
@@ -253,7 +254,19 @@ pub async fn comment(
     agent: UserId,
     id: i64,
     form: &CommentForm,
-    uploads: Vec<Upload>,
+    mut uploads: StagedFiles,
+) -> Result<(), AgentError> {
+    let result = comment_with_files(state, agent, id, form, uploads.for_write()).await;
+    uploads.settle(result.is_ok()).await;
+    result
+}
+
+async fn comment_with_files(
+    state: &AppState,
+    agent: UserId,
+    id: i64,
+    form: &CommentForm,
+    files: &[StoredFile],
 ) -> Result<(), AgentError> {
     let ticket = current(state, id, form.version).await?;
     let body = clean(&form.body);
@@ -275,7 +288,7 @@ pub async fn comment(
         },
         None => None,
     };
-    match super::portal::check_uploads(state, &uploads) {
+    match super::portal::check_uploads(state, files) {
         Ok(()) => {}
         Err(PortalError::Invalid(mut upload_errors)) => errors.append(&mut upload_errors),
         Err(_) => errors.push(("attachments", "form.upload_failed")),
@@ -283,8 +296,7 @@ pub async fn comment(
     if !errors.is_empty() {
         return Err(AgentError::Invalid(errors));
     }
-    let files = super::attachments::store_uploads(state, uploads).await?;
-    let result = store::agent::add_comment(
+    store::agent::add_comment(
         &state.db,
         &NewAgentComment {
             ticket: TicketId(id),
@@ -293,16 +305,13 @@ pub async fn comment(
             body: &body,
             public: form.public,
             status: change,
-            files: &files,
+            files,
         },
         state.clock.now(),
     )
-    .await;
-    if let Err(error) = result {
-        super::attachments::discard(state, &files).await;
-        return Err(store_error(error));
-    }
-    Ok(())
+    .await
+    .map(|_| ())
+    .map_err(store_error)
 }
 
 /// Moves the ticket to `to` (a status key), if agents may.

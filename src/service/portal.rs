@@ -12,14 +12,14 @@ use crate::{
         UserId,
     },
     service::{
-        attachments::Upload,
+        attachments::StagedFiles,
         limits::{self, Action, LimitError},
     },
     store::{
         self, StoreError, Ts,
         contacts::{ContactRequest, NewContactRequest},
         portal::{PublicComment, VisibleAttachment, VisibleTicket},
-        tickets::{Actor, NewPortalTicket, NewTicket},
+        tickets::{Actor, NewPortalTicket, NewTicket, StoredFile},
         users::Membership,
     },
 };
@@ -175,7 +175,7 @@ pub async fn status_counts(
 }
 
 /// Checks uploads against the limits; returns message keys for the form.
-pub fn check_uploads(state: &AppState, uploads: &[Upload]) -> Result<(), PortalError> {
+pub fn check_uploads(state: &AppState, uploads: &[StoredFile]) -> Result<(), PortalError> {
     let max_files = usize::try_from(state.config.upload_max_files).unwrap_or(usize::MAX);
     if uploads.len() > max_files {
         return Err(PortalError::Invalid(vec![(
@@ -183,10 +183,9 @@ pub fn check_uploads(state: &AppState, uploads: &[Upload]) -> Result<(), PortalE
             "form.too_many_files",
         )]));
     }
-    if uploads
-        .iter()
-        .any(|u| u.data.len() as u64 > state.config.upload_max_file_bytes)
-    {
+    if uploads.iter().any(|u| {
+        u64::try_from(u.size_bytes).unwrap_or(u64::MAX) > state.config.upload_max_file_bytes
+    }) {
         return Err(PortalError::Invalid(vec![(
             "attachments",
             "form.file_too_large",
@@ -222,7 +221,19 @@ pub async fn reply(
     viewer: UserId,
     id: i64,
     body: &str,
-    uploads: Vec<Upload>,
+    mut uploads: StagedFiles,
+) -> Result<(ReplyEffect, crate::domain::CommentId), PortalError> {
+    let result = reply_with_files(state, viewer, id, body, uploads.for_write()).await;
+    uploads.settle(result.is_ok()).await;
+    result
+}
+
+async fn reply_with_files(
+    state: &AppState,
+    viewer: UserId,
+    id: i64,
+    body: &str,
+    files: &[StoredFile],
 ) -> Result<(ReplyEffect, crate::domain::CommentId), PortalError> {
     let ticket = store::portal::find_visible(&state.db, viewer, id)
         .await?
@@ -235,7 +246,7 @@ pub async fn reply(
     if body.chars().count() > MAX_BODY {
         return Err(PortalError::Invalid(vec![("body", "form.too_long")]));
     }
-    check_uploads(state, &uploads)?;
+    check_uploads(state, files)?;
     let effect = reply_effect(state, &ticket).await?;
     let status = TicketStatus::from_key(&ticket.status).unwrap_or(TicketStatus::Sent);
     let change = match effect {
@@ -246,27 +257,21 @@ pub async fn reply(
         ReplyEffect::Reopen => Some((status, TicketStatus::InProgress)),
     };
     limits::take(state, viewer, Action::Message).await?;
-    let files = super::attachments::store_uploads(state, uploads).await?;
-    let result = store::tickets::add_customer_reply(
+    let comment = store::tickets::add_customer_reply(
         &state.db,
         TicketId(id),
         viewer,
         body,
         change,
-        &files,
+        files,
         state.clock.now(),
     )
-    .await;
-    match result {
-        Ok(comment) => Ok((effect, comment)),
-        Err(error) => {
-            super::attachments::discard(state, &files).await;
-            Err(match error {
-                StoreError::Conflict(_) => PortalError::Conflict,
-                other => other.into(),
-            })
-        }
-    }
+    .await
+    .map_err(|error| match error {
+        StoreError::Conflict(_) => PortalError::Conflict,
+        other => other.into(),
+    })?;
+    Ok((effect, comment))
 }
 
 /// The customer confirms the solution of a ticket awaiting their reply.
@@ -452,7 +457,31 @@ pub async fn open_ticket(
     viewer: UserId,
     memberships: &[Membership],
     form: &NewTicketForm,
-    uploads: Vec<Upload>,
+    mut uploads: StagedFiles,
+    questions: &[crate::service::admin::TriageQuestion],
+    lang: domain::Lang,
+) -> Result<(TicketId, bool), PortalError> {
+    let result = open_ticket_with_files(
+        state,
+        viewer,
+        memberships,
+        form,
+        uploads.for_write(),
+        questions,
+        lang,
+    )
+    .await;
+    // A repeated submit returns the first ticket: its files are not needed.
+    uploads.settle(matches!(result, Ok((_, true)))).await;
+    result
+}
+
+async fn open_ticket_with_files(
+    state: &AppState,
+    viewer: UserId,
+    memberships: &[Membership],
+    form: &NewTicketForm,
+    uploads: &[StoredFile],
     questions: &[crate::service::admin::TriageQuestion],
     lang: domain::Lang,
 ) -> Result<(TicketId, bool), PortalError> {
@@ -500,7 +529,7 @@ pub async fn open_ticket(
     if key.len() != 32 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
         errors.push(("form", "form.expired"));
     }
-    if let Err(PortalError::Invalid(mut upload_errors)) = check_uploads(state, &uploads) {
+    if let Err(PortalError::Invalid(mut upload_errors)) = check_uploads(state, uploads) {
         errors.append(&mut upload_errors);
     } else if attachments_required && uploads.is_empty() {
         errors.push(("attachments", "form.required"));
@@ -524,7 +553,6 @@ pub async fn open_ticket(
         description_with_answers = format!("{description}\n\n{}", extra_lines.join("\n\n"));
         description_with_answers.as_str()
     };
-    let files = super::attachments::store_uploads(state, uploads).await?;
     let new = NewPortalTicket {
         ticket: NewTicket {
             subject,
@@ -535,29 +563,18 @@ pub async fn open_ticket(
             channel: "portal",
         },
         submission_key: key,
-        files: &files,
+        files: uploads,
     };
     let writer = &state.ticket_writer;
     let result = writer
         .create_from_form(&state.db, &new, state.clock.now())
         .await;
-    match result {
-        Ok((id, true)) => Ok((id, true)),
-        Ok((id, false)) => {
-            // A repeated submit: its files are not needed.
-            super::attachments::discard(state, &files).await;
-            Ok((id, false))
-        }
-        Err(error) => {
-            super::attachments::discard(state, &files).await;
-            Err(match error {
-                // The key belongs to someone else's ticket (the store finds a
-                // repeated submit of this viewer's own key itself).
-                StoreError::Conflict(_) => PortalError::Conflict,
-                other => other.into(),
-            })
-        }
-    }
+    result.map_err(|error| match error {
+        // The key belongs to someone else's ticket (the store finds a
+        // repeated submit of this viewer's own key itself).
+        StoreError::Conflict(_) => PortalError::Conflict,
+        other => other.into(),
+    })
 }
 
 /// Start of the given local date in `tz`, as stored.

@@ -13,10 +13,11 @@ use std::collections::BTreeMap;
 use crate::{
     AppState,
     domain::{OrgId, TicketId, TicketType, UserId},
-    service::{attachments::Upload, automations},
+    service::automations,
     store::{
         self, StoreError,
         jobs::{TriageTicket, TriageWrite},
+        tickets::StoredFile,
     },
 };
 
@@ -199,20 +200,20 @@ pub async fn complete(
     id: TriageSessionId,
     completion: &Completion<'_>,
 ) -> Result<TicketId, TriageError> {
-    complete_with_files(state, viewer, id, completion, Vec::new()).await
+    complete_with_files(state, viewer, id, completion, &[]).await
 }
 
 /// [`complete`] with files attached to the ticket's description. The files
-/// go to the blob store first and their rows into the completing
-/// transaction; when it fails or the session is closed, the files are
-/// deleted again, so nothing is left half-written. Callers check the upload
-/// limits (`portal::check_uploads`).
+/// are already in the blob store; their rows go into the completing
+/// transaction. The caller owns the files: it keeps them when this returns
+/// `Ok` and deletes them otherwise, so nothing is left half-written. Callers
+/// check the upload limits (`portal::check_uploads`).
 pub async fn complete_with_files(
     state: &AppState,
     viewer: UserId,
     id: TriageSessionId,
     completion: &Completion<'_>,
-    uploads: Vec<Upload>,
+    files: &[StoredFile],
 ) -> Result<TicketId, TriageError> {
     let session = find(state, viewer, id).await?;
     if session.state != TriageState::Open {
@@ -253,7 +254,6 @@ pub async fn complete_with_files(
         return Err(TriageError::Invalid(errors));
     }
     let expired_at = expired_at(state).await?;
-    let files = super::attachments::store_uploads(state, uploads).await?;
     let result = store::jobs::complete_triage(
         &state.db,
         id,
@@ -262,7 +262,7 @@ pub async fn complete_with_files(
             description,
             ticket_type: completion.ticket_type.unwrap_or(TicketType::Support),
             organization,
-            files: &files,
+            files,
         },
         expired_at,
         state.clock.now(),
@@ -273,14 +273,8 @@ pub async fn complete_with_files(
             crate::realtime::triage_changed(state, &[id.0], "completed").await;
             Ok(ticket)
         }
-        Ok(TriageWrite::Closed) => {
-            super::attachments::discard(state, &files).await;
-            Err(TriageError::Closed)
-        }
-        Err(error) => {
-            super::attachments::discard(state, &files).await;
-            Err(error.into())
-        }
+        Ok(TriageWrite::Closed) => Err(TriageError::Closed),
+        Err(error) => Err(error.into()),
     }
 }
 

@@ -17,7 +17,7 @@ use crate::{
     domain::{Lang, OrgId, TicketId, TicketType, UserId},
     service::{
         admin::{self, QuestionKind, TriageQuestion},
-        attachments::Upload,
+        attachments::StagedFiles,
         automations,
         portal::{self, PortalError, TicketDetail},
         random_hex, sha256_hex,
@@ -28,6 +28,7 @@ use crate::{
         self, StoreError,
         events::EventKind,
         portal::{Cursor, ListQuery, ListRow, PublicComment, SortKey, View},
+        tickets::StoredFile,
         users::{Membership, User},
         widget::TokenKind,
     },
@@ -338,7 +339,14 @@ pub async fn reply(
     id: i64,
     body: &str,
 ) -> Result<(PublicComment, i64), WidgetError> {
-    let (_, comment) = portal::reply(state, viewer, id, body, Vec::new()).await?;
+    let (_, comment) = portal::reply(
+        state,
+        viewer,
+        id,
+        body,
+        StagedFiles::new(state.blobs.clone()),
+    )
+    .await?;
     let comment = store::widget::public_comment(&state.db, id, comment.0)
         .await?
         .ok_or(StoreError::NotFound)?;
@@ -667,7 +675,18 @@ pub async fn complete_triage(
     state: &AppState,
     viewer: &User,
     id: i64,
-    uploads: Vec<Upload>,
+    mut uploads: StagedFiles,
+) -> Result<TicketId, WidgetError> {
+    let result = complete_triage_with_files(state, viewer, id, uploads.for_write()).await;
+    uploads.settle(result.is_ok()).await;
+    result
+}
+
+async fn complete_triage_with_files(
+    state: &AppState,
+    viewer: &User,
+    id: i64,
+    uploads: &[StoredFile],
 ) -> Result<TicketId, WidgetError> {
     let session = open_session(state, viewer.id, id).await?;
     let ctx = Context::load(state, viewer).await?;
@@ -708,7 +727,7 @@ pub async fn complete_triage(
             lines.push(format!("**{}** {shown}", question.text(ctx.lang).trim()));
         }
     }
-    if let Err(PortalError::Invalid(upload_errors)) = portal::check_uploads(state, &uploads) {
+    if let Err(PortalError::Invalid(upload_errors)) = portal::check_uploads(state, uploads) {
         let field = ctx
             .asked()
             .find(|q| q.kind == QuestionKind::Attachment)

@@ -179,7 +179,9 @@ fn guarded(body: Body, max_bytes: u64, within: Duration, watch: Arc<BodyWatch>) 
             }
         }
     });
-    Body::from_stream(stream)
+    // Fused: a reader may poll again after the end (the CSRF check puts
+    // the start of a multipart body back in front of the rest).
+    Body::from_stream(stream.fuse())
 }
 
 #[cfg(test)]

@@ -476,9 +476,11 @@ async fn context(State(state): State<AppState>, req: Request, next: Next) -> Res
     response
 }
 
-/// The token a form or script sent: `X-CSRF-Token` header, a `csrf_token`
-/// query parameter (multipart forms), or the `csrf_token` field of an
-/// url-encoded body, which is read and put back.
+/// The token a form or script sent: `X-CSRF-Token` header, the first part
+/// of a multipart form (read before any file, see
+/// [`uploads::multipart_csrf_token`]), or the `csrf_token` field of an
+/// url-encoded body, which is read and put back. Never the query string:
+/// proxies and servers log URLs.
 async fn submitted_csrf_token(req: Request) -> (Option<String>, Request) {
     if let Some(token) = req
         .headers()
@@ -488,12 +490,9 @@ async fn submitted_csrf_token(req: Request) -> (Option<String>, Request) {
         let token = token.to_owned();
         return (Some(token), req);
     }
-    if let Some(token) = req
-        .uri()
-        .query()
-        .and_then(|q| form_field(q.as_bytes(), "csrf_token"))
-    {
-        return (Some(token), req);
+    let (token, req) = uploads::multipart_csrf_token(req).await;
+    if token.is_some() {
+        return (token, req);
     }
     let is_form = req
         .headers()

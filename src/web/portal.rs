@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use askama::Template;
 use axum::{
     Form,
-    extract::{Multipart, Path, RawQuery, State},
+    extract::{Path, RawQuery, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use super::{
     Ctx, Layout, SignedIn, encode_query_value, markdown, render, timeline,
-    uploads::{self, field, read_multipart},
+    uploads::{self, MultipartForm, field, read_multipart},
 };
 use crate::{
     AppState,
@@ -742,7 +742,7 @@ pub async fn create_reply(
     State(state): State<AppState>,
     SignedIn(ctx, session): SignedIn,
     Path(id): Path<i64>,
-    multipart: Multipart,
+    multipart: MultipartForm,
 ) -> Result<Response, AppError> {
     // The ticket must be visible before anything about the upload is said.
     store::portal::find_visible(&state.db, session.user.id, id)
@@ -1025,14 +1025,11 @@ pub async fn new_ticket(
 pub async fn create_ticket(
     State(state): State<AppState>,
     SignedIn(ctx, session): SignedIn,
-    multipart: Multipart,
+    multipart: MultipartForm,
 ) -> Result<Response, AppError> {
     let memberships = service::node_cache::memberships(&state, session.user.id).await?;
     let questions = service::admin::triage_questions(&state).await?;
-    let (fields, uploads, upload_error) = match read_multipart(&state, multipart).await {
-        (fields, Ok(uploads)) => (fields, uploads, None),
-        (fields, Err(key)) => (fields, Vec::new(), Some(key)),
-    };
+    let (fields, uploads) = read_multipart(&state, multipart).await;
     let form = NewTicketForm {
         organization: Some(field(&fields, "organization").to_owned()).filter(|o| !o.is_empty()),
         ticket_type: field(&fields, "ticket_type").to_owned(),
@@ -1045,19 +1042,20 @@ pub async fn create_ticket(
             .cloned()
             .collect(),
     };
-    let outcome = if let Some(key) = upload_error {
-        Err(PortalError::Invalid(vec![("attachments", key)]))
-    } else {
-        service::portal::open_ticket(
-            &state,
-            session.user.id,
-            &memberships,
-            &form,
-            uploads,
-            &questions,
-            ctx.lang,
-        )
-        .await
+    let outcome = match uploads {
+        Err(key) => Err(PortalError::Invalid(vec![("attachments", key)])),
+        Ok(uploads) => {
+            service::portal::open_ticket(
+                &state,
+                session.user.id,
+                &memberships,
+                &form,
+                uploads,
+                &questions,
+                ctx.lang,
+            )
+            .await
+        }
     };
     match outcome {
         Ok((id, created)) => {

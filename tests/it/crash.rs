@@ -145,9 +145,10 @@ async fn sign_in(addr: SocketAddr, email: &str) -> (String, String) {
     (session, csrf)
 }
 
-fn new_ticket_body(boundary: &str, key: &str, subject: &str) -> String {
+fn new_ticket_body(boundary: &str, csrf: &str, key: &str, subject: &str) -> String {
     let mut body = String::new();
     for (name, value) in [
+        ("csrf_token", csrf),
         ("submission_key", key),
         ("ticket_type", "support"),
         ("subject", subject),
@@ -202,9 +203,9 @@ async fn every_acknowledged_ticket_survives_a_kill_under_load() {
                     return;
                 }
                 let key = format!("{client:08x}{n:024x}");
-                let body = new_ticket_body(boundary, &key, &format!("Queda {client}-{n}"));
+                let body = new_ticket_body(boundary, &csrf, &key, &format!("Queda {client}-{n}"));
                 let request = post(
-                    &format!("/portal/tickets?csrf_token={csrf}"),
+                    "/portal/tickets",
                     &cookie,
                     &format!("multipart/form-data; boundary={boundary}"),
                     &body,

@@ -228,7 +228,7 @@ pub fn multipart_body(fields: &[(&str, &str)], files: &[FilePart<'_>]) -> Vec<u8
     body
 }
 
-/// Posts a multipart form to `path`, with `csrf_token` in the query string
+/// Posts a multipart form to `path`, with `csrf_token` as its first field
 /// when given (as the portal's forms do).
 pub async fn post_multipart(
     browser: &mut Browser<'_>,
@@ -237,17 +237,27 @@ pub async fn post_multipart(
     fields: &[(&str, &str)],
     files: &[FilePart<'_>],
 ) -> TestResponse {
-    let uri = match csrf {
-        Some(token) => format!("{path}?csrf_token={token}"),
-        None => path.to_owned(),
-    };
+    let mut all: Vec<(&str, &str)> = csrf
+        .map(|token| ("csrf_token", token))
+        .into_iter()
+        .collect();
+    all.extend_from_slice(fields);
+    post_multipart_body(browser, path, multipart_body(&all, files)).await
+}
+
+/// Posts `body` (built with [`multipart_body`]) to `path` as a multipart form.
+pub async fn post_multipart_body(
+    browser: &mut Browser<'_>,
+    path: &str,
+    body: Vec<u8>,
+) -> TestResponse {
     browser
         .request(
-            Request::post(uri).header(
+            Request::post(path).header(
                 header::CONTENT_TYPE,
                 format!("multipart/form-data; boundary={BOUNDARY}"),
             ),
-            Body::from(multipart_body(fields, files)),
+            Body::from(body),
         )
         .await
 }
@@ -1416,17 +1426,24 @@ async fn comment_count(tc: &TestApp, id: TicketId) -> usize {
 }
 
 #[tokio::test]
-async fn a_reply_needs_the_multipart_form_with_the_token_in_the_query() {
+async fn a_reply_needs_the_token_as_the_first_field_of_the_multipart_form() {
     let tc = TestApp::new().await;
     let (_, id) = ticket_in(&tc, TicketStatus::InProgress).await;
     let mut browser = signed_in(&tc, "ana@padaria.example").await;
     let page = browser.get(&format!("/portal/tickets/{}", id.0)).await;
     let token = page.csrf_token().unwrap();
-    let action = format!("/portal/tickets/{}/replies?csrf_token={token}", id.0);
-    assert!(page.body.contains(&format!(
-        "action=\"{action}\" enctype=\"multipart/form-data\""
-    )));
+    // The form carries the token as its first field, never in its URL.
     let path = format!("/portal/tickets/{}/replies", id.0);
+    let form = &page.body[page.body.find(&format!("action=\"{path}\"")).unwrap()..];
+    let first_input = &form[form.find("<input").unwrap()..];
+    assert!(
+        first_input.starts_with(&format!(
+            "<input type=\"hidden\" name=\"csrf_token\" value=\"{token}\">"
+        )),
+        "{}",
+        &form[..300]
+    );
+    assert!(!page.body.contains("csrf_token="));
     let without_token = post_multipart(&mut browser, &path, None, &[("body", "Olá")], &[]).await;
     assert_eq!(without_token.status, StatusCode::FORBIDDEN);
     let wrong_token = post_multipart(
@@ -1438,6 +1455,14 @@ async fn a_reply_needs_the_multipart_form_with_the_token_in_the_query() {
     )
     .await;
     assert_eq!(wrong_token.status, StatusCode::FORBIDDEN);
+    // Only the first part counts: a token after the message is not read.
+    let late_token = post_multipart_body(
+        &mut browser,
+        &path,
+        multipart_body(&[("body", "Olá"), ("csrf_token", &token)], &[]),
+    )
+    .await;
+    assert_eq!(late_token.status, StatusCode::FORBIDDEN);
     let url_encoded = browser
         .post_form(&path, &[("csrf_token", &token), ("body", "Olá")])
         .await;
@@ -1450,6 +1475,40 @@ async fn a_reply_needs_the_multipart_form_with_the_token_in_the_query() {
     let good = post_multipart(&mut browser, &path, Some(&token), &[("body", "Olá")], &[]).await;
     assert_eq!(good.status, StatusCode::SEE_OTHER);
     assert_eq!(comment_count(&tc, id).await, 1);
+}
+
+#[tokio::test]
+async fn a_multipart_form_with_the_token_only_in_its_url_is_refused_and_creates_nothing() {
+    let tc = TestApp::new().await;
+    let (_, id) = ticket_in(&tc, TicketStatus::AwaitingReply).await;
+    let mut browser = signed_in(&tc, "ana@padaria.example").await;
+    let key = submission_key(&mut browser).await;
+    let token = csrf(&mut browser).await;
+    let mut fields = vec![("submission_key", key.as_str())];
+    fields.extend_from_slice(&NEW_TICKET);
+    let body = multipart_body(
+        &fields,
+        &[FilePart::new("log.txt", "text/plain", b"linha 1")],
+    );
+    let response = post_multipart_body(
+        &mut browser,
+        &format!("/portal/tickets?csrf_token={token}"),
+        body,
+    )
+    .await;
+    assert_eq!(response.status, StatusCode::FORBIDDEN);
+    assert_eq!(count_rows(&tc.state.db, "tickets").await, 1);
+    assert_eq!(count_rows(&tc.state.db, "attachments").await, 0);
+    assert!(tc.state.blobs.keys().await.unwrap().is_empty());
+    // A multipart body reaches no other form without its token either.
+    let confirm = post_multipart_body(
+        &mut browser,
+        &format!("/portal/tickets/{}/confirm?csrf_token={token}", id.0),
+        multipart_body(&[("confirm", "1")], &[]),
+    )
+    .await;
+    assert_eq!(confirm.status, StatusCode::FORBIDDEN);
+    assert_eq!(status_of(&tc, id).await, TicketStatus::AwaitingReply);
 }
 
 #[tokio::test]
@@ -1772,6 +1831,167 @@ async fn too_many_files_are_refused_and_nothing_is_stored() {
     assert_eq!(count_rows(&tc.state.db, "attachments").await, 0);
     assert!(tc.state.blobs.keys().await.unwrap().is_empty());
     assert_eq!(status_of(&tc, id).await, TicketStatus::AwaitingReply);
+}
+
+#[tokio::test]
+async fn a_form_with_more_parts_than_allowed_is_refused_and_nothing_is_stored() {
+    let tc = small_limits().await;
+    let (_, id) = ticket_in(&tc, TicketStatus::AwaitingReply).await;
+    let mut browser = signed_in(&tc, "ana@padaria.example").await;
+    let token = csrf(&mut browser).await;
+    let names: Vec<String> = (0..60).map(|n| format!("extra-{n}")).collect();
+    let mut fields = vec![("csrf_token", token.as_str()), ("body", "Muitos campos.")];
+    fields.extend(names.iter().map(|name| (name.as_str(), "x")));
+    let path = format!("/portal/tickets/{}/replies", id.0);
+    let response = post_multipart_body(
+        &mut browser,
+        &path,
+        multipart_body(&fields, &[FilePart::new("um.txt", "text/plain", b"1")]),
+    )
+    .await;
+    assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        response
+            .body
+            .contains("O formulário tem campos demais. Nada foi enviado."),
+        "{}",
+        response.body
+    );
+    // Empty file inputs are parts too: a flood of them stops at the cap.
+    let empty: Vec<FilePart<'_>> = (0..100)
+        .map(|_| FilePart::new("", "application/octet-stream", b""))
+        .collect();
+    let response = post_multipart(
+        &mut browser,
+        &path,
+        Some(&token),
+        &[("body", "Vazios.")],
+        &empty,
+    )
+    .await;
+    assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response.body.contains("O formulário tem campos demais."));
+    // A text field over its own limit is refused as well.
+    let long = "a".repeat(200 * 1024);
+    let response = post_multipart(
+        &mut browser,
+        &path,
+        Some(&token),
+        &[("body", "Texto."), ("outro", &long)],
+        &[FilePart::new("um.txt", "text/plain", b"1")],
+    )
+    .await;
+    assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        response
+            .body
+            .contains("Um dos textos do formulário é longo demais. Nada foi enviado.")
+    );
+    assert_eq!(comment_count(&tc, id).await, 0);
+    assert_eq!(count_rows(&tc.state.db, "attachments").await, 0);
+    assert!(tc.state.blobs.keys().await.unwrap().is_empty());
+    // Within the limits the same form goes through.
+    let response = post_multipart(
+        &mut browser,
+        &path,
+        Some(&token),
+        &[("body", "Poucos campos."), ("outro", "a")],
+        &[FilePart::new("um.txt", "text/plain", b"1")],
+    )
+    .await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn files_reach_the_store_as_they_arrive_and_a_broken_upload_leaves_nothing() {
+    let tc = TestApp::new().await;
+    let (_, id) = ticket_in(&tc, TicketStatus::AwaitingReply).await;
+    let mut browser = signed_in(&tc, "ana@padaria.example").await;
+    let token = csrf(&mut browser).await;
+    // The first file whole, then the start of a second one; the rest of
+    // the body comes only when the test says so, or never.
+    let first = FilePart::new("um.txt", "text/plain", b"primeiro arquivo");
+    let whole = multipart_body(
+        &[("csrf_token", &token), ("body", "Dois arquivos.")],
+        &[first, FilePart::new("dois.txt", "text/plain", b"segundo")],
+    );
+    let second_starts = whole.windows(8).position(|w| w == b"dois.txt").unwrap();
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|item| (item, receiver))
+    });
+    sender
+        .send(Ok(Bytes::copy_from_slice(&whole[..second_starts])))
+        .await
+        .unwrap();
+    let path = format!("/portal/tickets/{}/replies", id.0);
+    let request = browser.request(
+        Request::post(&path).header(
+            header::CONTENT_TYPE,
+            "multipart/form-data; boundary=----chamado-test-7MA4YWxkTrZu0gW",
+        ),
+        Body::from_stream(stream),
+    );
+    let blobs = tc.state.blobs.clone();
+    let client = async move {
+        // The first file is in the store while the body is still coming.
+        tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            while blobs.keys().await.unwrap().is_empty() {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("the first file was not stored before the body ended");
+        // The client goes away.
+        sender
+            .send(Err(std::io::Error::other("connection reset")))
+            .await
+            .unwrap();
+    };
+    let (response, ()) = tokio::join!(request, client);
+    assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(comment_count(&tc, id).await, 0);
+    assert_eq!(count_rows(&tc.state.db, "attachments").await, 0);
+    assert!(tc.state.blobs.keys().await.unwrap().is_empty());
+    assert_eq!(status_of(&tc, id).await, TicketStatus::AwaitingReply);
+}
+
+#[tokio::test]
+async fn a_file_sent_in_many_pieces_is_stored_whole_with_its_size_and_sha256() {
+    let tc = TestApp::new().await;
+    let (_, id) = ticket_in(&tc, TicketStatus::AwaitingReply).await;
+    let mut browser = signed_in(&tc, "ana@padaria.example").await;
+    let token = csrf(&mut browser).await;
+    // Larger than a few of the store's parts, and not a multiple of them.
+    let data: Vec<u8> = (0..700_001u32).map(|n| (n % 251) as u8).collect();
+    let body = multipart_body(
+        &[("csrf_token", &token), ("body", "Log completo.")],
+        &[FilePart::new("completo.log", "text/plain", &data)],
+    );
+    let pieces: Vec<Result<Bytes, std::io::Error>> = body
+        .chunks(7_919)
+        .map(|piece| Ok(Bytes::copy_from_slice(piece)))
+        .collect();
+    let response = browser
+        .request(
+            Request::post(format!("/portal/tickets/{}/replies", id.0)).header(
+                header::CONTENT_TYPE,
+                "multipart/form-data; boundary=----chamado-test-7MA4YWxkTrZu0gW",
+            ),
+            Body::from_stream(futures_util::stream::iter(pieces)),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
+    let rows = store::attachments::for_ticket(&tc.state.db, id)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].size_bytes, 700_001);
+    assert_eq!(rows[0].sha256, service::sha256_hex(&data));
+    assert_eq!(
+        tc.state.blobs.get(&rows[0].storage_key).await.unwrap(),
+        Bytes::from(data)
+    );
 }
 
 #[tokio::test]

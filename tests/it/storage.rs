@@ -924,3 +924,54 @@ async fn a_postgres_reader_is_reused_only_after_its_reads_completed() {
     assert_ne!(other, first);
     reader.done();
 }
+
+/// Every file under `dir`, staging files included.
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn a_local_upload_is_written_as_it_arrives_and_an_abandoned_one_leaves_no_file() {
+    let dir = TempDir::new().unwrap();
+    let blobs = chamado::blob::BlobStore::local(dir.path()).unwrap();
+    let piece = vec![7u8; 100_000];
+    let mut writer = blobs.writer().await.unwrap();
+    for _ in 0..10 {
+        writer.write(&piece).await.unwrap();
+    }
+    assert_eq!(writer.size(), 1_000_000);
+    let stored = writer.finish().await.unwrap();
+    assert_eq!(stored.size, 1_000_000);
+    assert_eq!(
+        stored.sha256,
+        chamado::service::sha256_hex(&vec![7u8; 1_000_000])
+    );
+    assert_eq!(blobs.get(&stored.key).await.unwrap().len(), 1_000_000);
+    assert_eq!(files_under(dir.path()).len(), 1);
+    // Aborted or dropped midway: neither the file nor its staging copy stays.
+    let mut aborted = blobs.writer().await.unwrap();
+    for _ in 0..6 {
+        aborted.write(&piece).await.unwrap();
+    }
+    // Meanwhile it is written to a staging file beside the stored one.
+    assert_eq!(files_under(dir.path()).len(), 2);
+    aborted.abort().await;
+    let mut dropped = blobs.writer().await.unwrap();
+    for _ in 0..6 {
+        dropped.write(&piece).await.unwrap();
+    }
+    assert_eq!(files_under(dir.path()).len(), 2);
+    drop(dropped);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(files_under(dir.path()).len(), 1);
+    assert_eq!(blobs.keys().await.unwrap(), [stored.key]);
+}

@@ -12,14 +12,14 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::{
     Form,
-    extract::{Multipart, Path, Query, State},
+    extract::{Path, Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
 
 use super::{form_version, path_id, user_tz};
-use crate::web::uploads::{download, field, read_multipart};
+use crate::web::uploads::{MultipartForm, download, field, read_multipart};
 use crate::{
     AppState,
     domain::{Lang, TicketStatus, TicketType, format_duration},
@@ -583,7 +583,7 @@ pub async fn create_comment(
     State(state): State<AppState>,
     Staff(ctx, session): Staff,
     Path(id): Path<String>,
-    multipart: Multipart,
+    multipart: MultipartForm,
 ) -> Result<Response, AppError> {
     let id = path_id(&id)?;
     crate::store::agent::find(&state.db, id)
@@ -607,6 +607,7 @@ pub async fn create_comment(
         }
     };
     if !matches!(visibility, "public" | "internal") {
+        uploads.discard().await;
         let forms = Forms {
             errors: vec![("visibility", "form.choose_one")],
             ..forms
@@ -617,6 +618,7 @@ pub async fn create_comment(
         "" => None,
         key => {
             let Some(status) = TicketStatus::from_key(key) else {
+                uploads.discard().await;
                 let forms = Forms {
                     errors: vec![("then", "form.choose_one")],
                     ..forms

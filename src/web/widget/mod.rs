@@ -16,7 +16,7 @@ use askama::Template;
 use axum::{
     Form, Json, Router,
     body::Bytes,
-    extract::{FromRequest, FromRequestParts, Multipart, Path, Query, Request, State},
+    extract::{FromRequest, FromRequestParts, Path, Query, Request, State},
     http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts},
     response::{IntoResponse, Redirect, Response},
     routing::{any, get, post},
@@ -31,7 +31,7 @@ use super::{
     markdown, render, safe_return_to, session_cookie,
     sso::{SwitchTarget, switch_account_page},
     timeline,
-    uploads::read_multipart,
+    uploads::{MultipartForm, read_multipart},
 };
 use crate::{
     AppState,
@@ -42,6 +42,7 @@ use crate::{
     service::{
         self,
         admin::QuestionKind,
+        attachments::StagedFiles,
         sso::SsoError,
         widget::{Question, TriageScreen, WidgetError},
     },
@@ -773,7 +774,7 @@ async fn complete_triage(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     let uploads = if is_multipart {
-        let multipart = Multipart::from_request(request, &state)
+        let multipart = MultipartForm::from_request(request, &state)
             .await
             .map_err(|_| ApiError::bad_request())?;
         match read_multipart(&state, multipart).await {
@@ -783,7 +784,7 @@ async fn complete_triage(
             }
         }
     } else {
-        Vec::new()
+        StagedFiles::new(state.blobs.clone())
     };
     let ticket = service::widget::complete_triage(&state, &bearer.0, id, uploads)
         .await
