@@ -82,6 +82,29 @@ csrf=$(curl -s -b "$jar" "$base/portal/tickets/new" | first_token)
 file="$work/upload.bin"
 head -c "$((mib * 1024 * 1024))" /dev/urandom >"$file"
 
+# First, four anonymous 200 MiB bodies at once, as an attacker would send them: to the
+# widget's JSON sign-in, streamed without a length, and to the login form, with one declared.
+# Each is refused after its route's 128 KiB.
+hwm_start=$(memory_mib VmHWM)
+echo "==> 4 anonymous 200 MiB bodies at once (peak RSS so far: $hwm_start MiB)"
+pids=()
+for i in 1 2; do
+  head -c $((200 * 1024 * 1024)) /dev/zero |
+    curl -s -o /dev/null -w '%{http_code}\n' -X POST -T - -H 'Content-Type: application/json' \
+      "$base/widget/session" >"$work/anon-$i" 2>/dev/null &
+  pids+=($!)
+done
+head -c $((200 * 1024 * 1024)) /dev/zero >"$work/zeros"
+for i in 3 4; do
+  curl -s -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/x-www-form-urlencoded' \
+    --data-binary "@$work/zeros" "$base/login?jwt=x" >"$work/anon-$i" 2>/dev/null &
+  pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid" || true; done
+rm -f "$work/zeros"
+hwm_anonymous=$(memory_mib VmHWM)
+echo "    answers: $(cat "$work"/anon-* | sort | uniq -c | tr '\n' ' ')peak RSS after: $hwm_anonymous MiB"
+
 hwm_before=$(memory_mib VmHWM)
 rss_before=$(memory_mib VmRSS)
 echo "==> $uploads concurrent uploads of $mib MiB (peak RSS so far: $hwm_before MiB)"
@@ -108,5 +131,7 @@ echo
 echo "| uploads | file size | succeeded (303) | files stored | peak RSS before | peak RSS after | RSS after | time |"
 echo "|---|---|---|---|---|---|---|---|"
 echo "| $uploads concurrent | $mib MiB | $ok | $stored | $hwm_before MiB | $hwm_after MiB | $rss_after MiB | ${elapsed} s |"
+echo
+echo "Four anonymous 200 MiB bodies: peak RSS $hwm_start MiB before, $hwm_anonymous MiB after."
 echo
 echo "RSS before the uploads: $rss_before MiB. Other answers: $(cat "$work"/status-* | grep -v '^303$' | sort | uniq -c | tr '\n' ' ')"

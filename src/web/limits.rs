@@ -7,8 +7,8 @@
 //! |---|---|---|
 //! | `GET`, `HEAD`, `OPTIONS` | none allowed | — |
 //! | messages with files (portal, agent, widget triage) | files × file size + 1 MiB | `upload_read_timeout_secs` |
-//! | administration forms (`/admin/…`: articles, texts) | 1 MiB | `body_read_timeout_secs` |
-//! | every other form or JSON request | 64 KiB | `body_read_timeout_secs` |
+//! | administration forms (`/admin/…`: articles, texts) | 2 MiB | `body_read_timeout_secs` |
+//! | every other form or JSON request | 128 KiB | `body_read_timeout_secs` |
 //!
 //! A declared `Content-Length` over the limit is refused before the
 //! session is looked up; a body that grows past it while being read fails
@@ -31,10 +31,12 @@ use futures_util::StreamExt as _;
 
 use crate::{config::Config, error::AppError};
 
-/// A form's or a JSON request's largest body.
-pub const FORM_MAX_BYTES: u64 = 64 * 1024;
-/// The largest body of an administration form (Help Center articles).
-pub const ADMIN_FORM_MAX_BYTES: u64 = 1024 * 1024;
+/// A form's or a JSON request's largest body: a message of 20,000
+/// characters fits even when every one takes four bytes.
+pub const FORM_MAX_BYTES: u64 = 128 * 1024;
+/// The largest body of an administration form: a Help Center article of
+/// 100,000 characters fits even when percent-encoding makes each six bytes.
+pub const ADMIN_FORM_MAX_BYTES: u64 = 2 * 1024 * 1024;
 /// What a message with files may carry besides the files: its text fields
 /// and the multipart framing.
 const UPLOAD_TEXT_BYTES: u64 = 1024 * 1024;

@@ -70,7 +70,7 @@ async fn a_declared_body_over_the_route_limit_is_refused_before_it_is_sent() {
 #[tokio::test]
 async fn a_body_growing_past_the_limit_stops_being_read() {
     let app = TestApp::new().await;
-    // No length announced: 1 MB of chunks to a JSON route that takes 64 KiB.
+    // No length announced: 1 MB of chunks to a JSON route that takes 128 KiB.
     let chunks = (0..64).map(|_| Ok::<_, std::io::Error>(Bytes::from(vec![b'x'; 16 * 1024])));
     let request = Request::post("/widget/session")
         .header(header::CONTENT_TYPE, "application/json")
@@ -86,7 +86,7 @@ async fn a_body_growing_past_the_limit_stops_being_read() {
     let mut browser = app.browser();
     let token = browser.get("/login").await.csrf_token().unwrap();
     let mut form = format!("csrf_token={token}&email=a%40b.c&password=");
-    form.push_str(&"x".repeat(100 * 1024));
+    form.push_str(&"x".repeat(200 * 1024));
     let response = browser
         .request(
             Request::post("/login")
