@@ -156,8 +156,20 @@ impl<S> IdleTimeout<S> {
         }
     }
 
-    fn touch(&mut self) {
-        self.last_activity = Instant::now();
+    /// What the inner stream answered, with the quiet time counted: ready
+    /// means activity; pending fails once the connection was quiet too long.
+    fn track<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        match polled {
+            Poll::Ready(result) => {
+                self.last_activity = Instant::now();
+                Poll::Ready(result)
+            }
+            Poll::Pending => self.poll_idle(cx).map(Err),
+        }
     }
 
     /// Called when the inner stream is not ready: `Ready(Err)` once the
@@ -186,16 +198,8 @@ impl<S: AsyncRead + Unpin> AsyncRead for IdleTimeout<S> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = &mut *self;
-        match Pin::new(&mut this.inner).poll_read(cx, buf) {
-            Poll::Ready(result) => {
-                this.touch();
-                Poll::Ready(result)
-            }
-            Poll::Pending => match this.poll_idle(cx) {
-                Poll::Ready(error) => Poll::Ready(Err(error)),
-                Poll::Pending => Poll::Pending,
-            },
-        }
+        let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
+        this.track(cx, polled)
     }
 }
 
@@ -206,16 +210,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for IdleTimeout<S> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
-        match Pin::new(&mut this.inner).poll_write(cx, buf) {
-            Poll::Ready(result) => {
-                this.touch();
-                Poll::Ready(result)
-            }
-            Poll::Pending => match this.poll_idle(cx) {
-                Poll::Ready(error) => Poll::Ready(Err(error)),
-                Poll::Pending => Poll::Pending,
-            },
-        }
+        let polled = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.track(cx, polled)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -232,16 +228,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for IdleTimeout<S> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
-        match Pin::new(&mut this.inner).poll_write_vectored(cx, bufs) {
-            Poll::Ready(result) => {
-                this.touch();
-                Poll::Ready(result)
-            }
-            Poll::Pending => match this.poll_idle(cx) {
-                Poll::Ready(error) => Poll::Ready(Err(error)),
-                Poll::Pending => Poll::Pending,
-            },
-        }
+        let polled = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.track(cx, polled)
     }
 
     fn is_write_vectored(&self) -> bool {

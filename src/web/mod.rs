@@ -494,12 +494,7 @@ async fn submitted_csrf_token(req: Request) -> (Option<String>, Request) {
     if token.is_some() {
         return (token, req);
     }
-    let is_form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+    if !has_content_type(req.headers(), "application/x-www-form-urlencoded") {
         return (None, req);
     }
     let (parts, body) = req.into_parts();
@@ -537,6 +532,14 @@ fn refused_body(state: &AppState, jar: &CookieJar, error: &AppError, uri: &Uri) 
     error_response(state, &ctx, error.kind(), uri, "-")
 }
 
+/// Whether a request's or response's `Content-Type` is of this type.
+pub(crate) fn has_content_type(headers: &HeaderMap, prefix: &str) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(prefix))
+}
+
 /// The visitor's language: their account's, their cookie's, their
 /// browser's, or the default.
 fn visitor_lang(
@@ -561,12 +564,7 @@ fn visitor_lang(
 /// Chamado's own error instead.
 fn framework_rejection(response: &Response) -> Option<ErrorKind> {
     let status = response.status();
-    let plain_text = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/plain"));
-    if !plain_text {
+    if !has_content_type(response.headers(), "text/plain") {
         return None;
     }
     // The statuses of the extractors' rejections; a handler's own plain

@@ -768,12 +768,7 @@ async fn complete_triage(
 ) -> ApiResult {
     let id = parse_id(&id)?;
     let t = bearer.tr(&state);
-    let is_multipart = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
-    let uploads = if is_multipart {
+    let uploads = if super::has_content_type(request.headers(), "multipart/form-data") {
         let multipart = MultipartForm::from_request(request, &state)
             .await
             .map_err(|_| ApiError::bad_request())?;
