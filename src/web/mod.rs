@@ -373,10 +373,16 @@ fn is_token(value: &str) -> bool {
 async fn context(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let uri = req.uri().clone();
     let jar = CookieJar::from_headers(req.headers());
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
     // A body the route cannot take is refused before any session is read.
     let (req, body_watch) = match limits::limit_body(&state.config, req) {
         Ok(limited) => limited,
-        Err(error) => return refused_body(&state, &jar, &error, &uri),
+        Err(error) => return refused_body(&state, &jar, &error, &uri, &request_id),
     };
     let session_cookie = jar
         .get(cookie_name(&state, SESSION_COOKIE))
@@ -410,12 +416,6 @@ async fn context(State(state): State<AppState>, req: Request, next: Next) -> Res
         client,
         path,
     });
-    let request_id = req
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-")
-        .to_owned();
 
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     // The widget's API reads no cookie: it carries its own credentials.
@@ -521,7 +521,13 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// A body refused before the request is read any further: answered to an
 /// anonymous visitor, since no session has been looked up.
-fn refused_body(state: &AppState, jar: &CookieJar, error: &AppError, uri: &Uri) -> Response {
+fn refused_body(
+    state: &AppState,
+    jar: &CookieJar,
+    error: &AppError,
+    uri: &Uri,
+    request_id: &str,
+) -> Response {
     let ctx = Ctx {
         session: None,
         csrf: String::new(),
@@ -529,7 +535,7 @@ fn refused_body(state: &AppState, jar: &CookieJar, error: &AppError, uri: &Uri) 
         client: String::new(),
         path: "/portal".to_owned(),
     };
-    error_response(state, &ctx, error.kind(), uri, "-")
+    error_response(state, &ctx, error.kind(), uri, request_id)
 }
 
 /// Whether a request's or response's `Content-Type` is of this type.

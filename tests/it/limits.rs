@@ -65,6 +65,12 @@ async fn a_declared_body_over_the_route_limit_is_refused_before_it_is_sent() {
         answer.contains("text/html"),
         "a page route answers a page: {answer}"
     );
+    // The page names the request for support, as every error page does.
+    let id = answer
+        .lines()
+        .find_map(|line| line.strip_prefix("x-request-id: "))
+        .expect("a request id");
+    assert!(answer.contains(&format!("{}</", id.trim())), "{answer}");
 }
 
 #[tokio::test]
