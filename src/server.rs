@@ -173,20 +173,20 @@ impl<S> IdleTimeout<S> {
     }
 
     /// Called when the inner stream is not ready: `Ready(Err)` once the
-    /// connection has been quiet for the whole limit.
+    /// connection has been quiet for the whole limit. The timer is moved
+    /// only when it fires early (there was activity since it was set), so
+    /// a busy connection costs no timer work per read or write.
     fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
         loop {
-            let deadline = self.last_activity + self.limit;
-            if self.timer.deadline() != deadline {
-                self.timer.as_mut().reset(deadline);
-            }
             ready!(self.timer.as_mut().poll(cx));
-            if Instant::now() >= self.last_activity + self.limit {
+            let deadline = self.last_activity + self.limit;
+            if Instant::now() >= deadline {
                 return Poll::Ready(io::Error::new(
                     io::ErrorKind::TimedOut,
                     "connection idle for too long",
                 ));
             }
+            self.timer.as_mut().reset(deadline);
         }
     }
 }
